@@ -1,0 +1,23 @@
+import { isAsyncFunction } from "../internal/promise.js";
+import { nameOf } from "../internal/show.js";
+import { func } from "../internal/validate.js";
+import type { Operator } from "../plan.js";
+import { StepsAsync, StepsSync } from "../run/steps.js";
+
+export interface FilterNode {
+  readonly op: "filter";
+  readonly where: (value: unknown) => unknown;
+}
+
+export function filterNode(where: unknown = Boolean): FilterNode {
+  return Object.freeze({ op: "filter", where: func<FilterNode["where"]>("where", where) });
+}
+
+export const filter: Operator<FilterNode> = {
+  explain: (n) => `filter(${nameOf(n.where)})`,
+  asyncOnly: (n) => (isAsyncFunction(n.where) ? `filter(${nameOf(n.where)}) with an async function` : undefined),
+  // `where` gets only the element, never the call options: `filter(Boolean)` must see one argument.
+  step: (n) => ({ kind: "filter", fn: (x) => n.where(x), label: filter.explain(n) }),
+  sync: (up, n, context) => new StepsSync(up, [filter.step!(n, "sync")!], context),
+  async: (up, n, context) => new StepsAsync(up, [filter.step!(n, "async")!], context),
+};

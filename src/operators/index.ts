@@ -1,0 +1,32 @@
+import type { Operator, PlanNode } from "../plan.js";
+import { catchOperator } from "./catch.js";
+import { concat } from "./concat.js";
+import { doOperator } from "./do.js";
+import { filter } from "./filter.js";
+import { flatten } from "./flatten.js";
+import { group } from "./group.js";
+import { map } from "./map.js";
+import { observe } from "./observe.js";
+import { skip } from "./skip.js";
+import { take } from "./take.js";
+
+type Operators = { readonly [K in PlanNode["op"]]: Operator<Extract<PlanNode, { op: K }>> };
+
+/** Every operation by its tag: the runners and `explain` look nodes up here. */
+export const operators: Operators = {
+  map,
+  do: doOperator,
+  filter,
+  flatten,
+  group,
+  take,
+  skip,
+  catch: catchOperator,
+  observe,
+  concat,
+};
+
+/** The module of `node`'s operation. */
+export function operatorOf<N extends PlanNode>(node: N): Operator<N> {
+  return operators[node.op] as unknown as Operator<N>;
+}

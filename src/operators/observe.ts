@@ -1,0 +1,199 @@
+import { isPromise } from "../internal/promise.js";
+import { nameOf, show } from "../internal/show.js";
+import { func, integer, options } from "../internal/validate.js";
+import type { Clock } from "../internal/clock.js";
+import { type AsyncPull, type Operator, type SyncPull } from "../plan.js";
+
+/** What `observe` reports: how many elements and errors went by, and since when. */
+export interface Observation {
+  /** The `subject` given to `observe`: what is counted ("users", "user batches"). */
+  readonly subject: string;
+  /** Milliseconds since this iteration's first pull through `observe`. */
+  readonly elapsed: number;
+  readonly errors: number;
+  readonly elements: number;
+  /** One logfmt line: `observed="user batches" elapsed=1.503s errors=0 elements=2`. */
+  toString(): string;
+}
+
+/** Options of `observe`. */
+export interface ObserveOptions {
+  /** Report every `every` elements (and every `every` errors) instead of at 1, 2, 4, 8, ... */
+  readonly every?: number;
+  /**
+   * Receives each observation, instead of the default log line on stderr. Its
+   * errors are ignored. In async iteration a returned promise is awaited; in sync
+   * iteration it is not.
+   */
+  readonly do?: (observation: Observation) => unknown;
+}
+
+export interface ObserveNode {
+  readonly op: "observe";
+  readonly subject: string;
+  /** Count between reports; undefined for the doubling schedule 1, 2, 4, 8, ... */
+  readonly every: number | undefined;
+  readonly do: ((observation: Observation) => unknown) | undefined;
+}
+
+export function observeNode(subject: unknown, opts: unknown): ObserveNode {
+  if (typeof subject !== "string") throw new TypeError(`\`subject\` must be a string, got ${show(subject)}`);
+  const o = options<ObserveOptions>("observe", opts, ["every", "do"]);
+  return Object.freeze({
+    op: "observe",
+    subject,
+    every: o.every === undefined ? undefined : integer("every", o.every, 1),
+    do: o.do === undefined ? undefined : func<ObserveNode["do"] & Function>("do", o.do),
+  });
+}
+
+/** A logfmt value: quoted when empty or when it holds a space, `=`, `"` or `\`. */
+export function logfmtValue(text: string): string {
+  return text === "" || /[\s="\\]/.test(text) ? `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"` : text;
+}
+
+/** A duration as Go and logfmt readers write it: `850µs`, `12.5ms`, `3.021s`, `2m5.5s`, `1h0m3s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${+ms.toFixed(3)}ms`;
+  const seconds = +((ms / 1000) % 60).toFixed(3);
+  const minutes = Math.floor(ms / 60_000) % 60;
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0) return `${minutes}m${seconds}s`;
+  return `${seconds}s`;
+}
+
+function observation(subject: string, elapsed: number, errors: number, elements: number): Observation {
+  return {
+    subject,
+    elapsed,
+    errors,
+    elements,
+    toString: () =>
+      `observed=${logfmtValue(subject)} elapsed=${formatDuration(elapsed)} errors=${errors} elements=${elements}`,
+  };
+}
+
+/** The default `do`: one line on stderr, `2026-11-24T00:27:35Z INFO observed=users elapsed=1.2ms errors=0 elements=1`. */
+export function logObservation(o: Observation): void {
+  console.error(`${new Date().toISOString().slice(0, 19)}Z INFO ${o}`);
+}
+
+/** When a count is due for a report: 1, 2, 4, 8, ... or 1, n, 2n, 3n, ... */
+function isDue(count: number, every: number | undefined): boolean {
+  return every === undefined ? (count & (count - 1)) === 0 : count === 1 || count % every === 0;
+}
+
+/**
+ * The counting and the schedule of one iteration, shared by both runners.
+ * Each method returns the observation due, if any.
+ */
+class Observer {
+  readonly #node: ObserveNode;
+  readonly #clock: Clock;
+  #start: number | undefined;
+  #elements = 0;
+  #errors = 0;
+  /** Elements + errors at the last report. */
+  #reported = 0;
+  #ended = false;
+  constructor(node: ObserveNode, clock: Clock) {
+    this.#node = node;
+    this.#clock = clock;
+  }
+  /** Called before each pull: the clock starts at the first one. */
+  started(): void {
+    this.#start ??= this.#clock.now();
+  }
+  element(): Observation | undefined {
+    return isDue(++this.#elements, this.#node.every) ? this.#report() : undefined;
+  }
+  error(): Observation | undefined {
+    return isDue(++this.#errors, this.#node.every) ? this.#report() : undefined;
+  }
+  /** The final report: when something went by since the last one, or nothing went by at all. */
+  end(): Observation | undefined {
+    if (this.#ended) return undefined;
+    this.#ended = true;
+    const total = this.#elements + this.#errors;
+    return total > this.#reported || total === 0 ? this.#report() : undefined;
+  }
+  #report(): Observation {
+    this.#reported = this.#elements + this.#errors;
+    const elapsed = this.#clock.now() - (this.#start ?? this.#clock.now());
+    return observation(this.#node.subject, elapsed, this.#errors, this.#elements);
+  }
+  /** Hands an observation to `do`; its errors (and rejections) are ignored. */
+  emit(o: Observation | undefined): unknown {
+    if (o === undefined) return undefined;
+    try {
+      const out = (this.#node.do ?? logObservation)(o);
+      return isPromise(out) ? Promise.resolve(out).catch(() => {}) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Passes every element and error through, counting them and reporting on its schedule. */
+class ObserveSync implements SyncPull {
+  readonly #upstream: SyncPull;
+  readonly #observer: Observer;
+  constructor(upstream: SyncPull, node: ObserveNode, clock: Clock) {
+    this.#upstream = upstream;
+    this.#observer = new Observer(node, clock);
+  }
+  next(): IteratorResult<unknown> {
+    const observer = this.#observer;
+    observer.started();
+    let pulled: IteratorResult<unknown>;
+    try {
+      pulled = this.#upstream.next();
+    } catch (error) {
+      observer.emit(observer.error());
+      throw error;
+    }
+    observer.emit(pulled.done ? observer.end() : observer.element());
+    return pulled;
+  }
+  return(): void {
+    this.#upstream.return();
+  }
+}
+
+class ObserveAsync implements AsyncPull {
+  readonly #upstream: AsyncPull;
+  readonly #observer: Observer;
+  constructor(upstream: AsyncPull, node: ObserveNode, clock: Clock) {
+    this.#upstream = upstream;
+    this.#observer = new Observer(node, clock);
+  }
+  async next(): Promise<IteratorResult<unknown>> {
+    const observer = this.#observer;
+    observer.started();
+    let pulled: IteratorResult<unknown>;
+    try {
+      pulled = await this.#upstream.next();
+    } catch (error) {
+      await observer.emit(observer.error());
+      throw error;
+    }
+    await observer.emit(pulled.done ? observer.end() : observer.element());
+    return pulled;
+  }
+  return(): void | Promise<void> {
+    return this.#upstream.return();
+  }
+}
+
+export const observe: Operator<ObserveNode> = {
+  explain: (n) => {
+    const parts = [];
+    if (n.every !== undefined) parts.push(`every: ${n.every}`);
+    if (n.do) parts.push(`do: ${nameOf(n.do)}`);
+    return `observe(${JSON.stringify(n.subject)}${parts.length ? `, { ${parts.join(", ")} }` : ""})`;
+  },
+  sync: (up, n, context) => new ObserveSync(up, n, context.clock),
+  async: (up, n, context) => new ObserveAsync(up, n, context.clock),
+};

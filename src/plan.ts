@@ -1,0 +1,98 @@
+import type { Clock } from "./internal/clock.js";
+import type { CatchNode } from "./operators/catch.js";
+import type { ConcatNode } from "./operators/concat.js";
+import type { DoNode } from "./operators/do.js";
+import type { FilterNode } from "./operators/filter.js";
+import type { FlattenNode } from "./operators/flatten.js";
+import type { GroupNode } from "./operators/group.js";
+import type { MapNode } from "./operators/map.js";
+import type { ObserveNode } from "./operators/observe.js";
+import type { SkipNode } from "./operators/skip.js";
+import type { TakeNode } from "./operators/take.js";
+
+/** What a stream reads from: an iterable, an async iterable, or a pull function called once per element. */
+export type Source<T> = Iterable<T> | AsyncIterable<T> | (() => T | PromiseLike<T>);
+
+/** One step of a plan; the `op` tag is the operation's name everywhere. */
+export type PlanNode =
+  | MapNode
+  | DoNode
+  | FilterNode
+  | FlattenNode
+  | GroupNode
+  | TakeNode
+  | SkipNode
+  | CatchNode
+  | ObserveNode
+  | ConcatNode;
+
+/** A plan: the source and the operations applied to it, in order. Immutable. */
+export interface Plan {
+  readonly source: Source<unknown>;
+  readonly nodes: readonly PlanNode[];
+}
+
+/** What one iteration of a plan shares between its stages. */
+export interface RunContext {
+  readonly clock: Clock;
+  /** Aborted when the iteration ends early (break, return(), abort of a terminal's signal). */
+  readonly signal: AbortSignal;
+  /** The second argument handed to `map`/`do` callbacks. */
+  readonly callOptions: CallOptions;
+}
+
+/** The second argument of `map` and `do` callbacks. */
+export interface CallOptions {
+  /** Aborted when the iteration ends early, so work in flight (a `fetch`) can be cancelled. */
+  readonly signal: AbortSignal;
+}
+
+/** A stage of the sync runner. `next()` may throw: that is an error element, and the stage stays usable. */
+export interface SyncPull {
+  next(): IteratorResult<unknown>;
+  /** Closes this stage and everything upstream of it, once. */
+  return(): void;
+}
+
+/** What a stage of the async runner gives back: a result now, or a promise of one. */
+export type Pulled = IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
+
+/**
+ * A stage of the async runner. `next()` may throw or reject (an error element)
+ * and the stage stays usable; it returns a plain result when it has one at once,
+ * so a run of synchronous steps costs no promise.
+ */
+export interface AsyncPull {
+  next(): Pulled;
+  /** Closes this stage and everything upstream of it, once. */
+  return(): void | Promise<void>;
+}
+
+/** A per-element step that can be fused with its neighbours into one loop (sequential map, do, filter). */
+export interface Step {
+  readonly kind: "map" | "do" | "filter";
+  readonly fn: (value: unknown, options: CallOptions) => unknown;
+  /** The operation, for error messages: `map(parse)`. */
+  readonly label: string;
+}
+
+/** Everything about one operation, gathered in its own module under `operators/`. */
+export interface Operator<N extends PlanNode> {
+  /** The node as it reads in `explain()`: `map(parse, { concurrency: 3 })`. */
+  explain(node: N): string;
+  /** Why this node cannot run in sync iteration, or undefined when it can. */
+  asyncOnly?(node: N): string | undefined;
+  /** A fusable per-element step, when the node is one. */
+  step?(node: N, mode: "sync" | "async"): Step | undefined;
+  /** The sync runner's stage; absent for async-only operations. */
+  sync?(upstream: SyncPull, node: N, context: RunContext): SyncPull;
+  /** The async runner's stage. */
+  async(upstream: AsyncPull, node: N, context: RunContext): AsyncPull;
+}
+
+export const END: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** An element as an iterator result. */
+export function element<T>(value: T): IteratorYieldResult<T> {
+  return { done: false, value };
+}

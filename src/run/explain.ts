@@ -1,0 +1,19 @@
+import { show } from "../internal/show.js";
+import { operatorOf } from "../operators/index.js";
+import type { Plan } from "../plan.js";
+
+/**
+ * The plan as it reads in code: the source, then one operation per line with
+ * its arguments (functions by name, options only where they differ from the default).
+ *
+ * ```text
+ * stream(query)
+ *   .map(toUser)
+ *   .group(100)
+ * ```
+ */
+export function explain(plan: Plan): string {
+  const lines = [`stream(${show(plan.source)})`];
+  for (const node of plan.nodes) lines.push(`  .${operatorOf(node).explain(node)}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,122 @@
+import { isPromise } from "../internal/promise.js";
+import { operatorOf } from "../operators/index.js";
+import { END, type AsyncPull, type Plan, type Pulled, type RunContext, type Step } from "../plan.js";
+import { runContext, type IterateOptions } from "./iterate.js";
+import { openSourceAsync } from "./source.js";
+import { StepsAsync } from "./steps.js";
+
+/** Plan -> the chain of async stages, runs of sequential map/do/filter fused into one loop. */
+export function buildAsync(plan: Plan, context: RunContext): AsyncPull {
+  let stage = openSourceAsync(plan.source);
+  const nodes = plan.nodes;
+  for (let i = 0; i < nodes.length; ) {
+    const steps: Step[] = [];
+    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "async")); i++) steps.push(step);
+    if (steps.length > 0) {
+      stage = new StepsAsync(stage, steps, context);
+      continue;
+    }
+    const node = nodes[i++]!;
+    stage = operatorOf(node).async(stage, node, context);
+  }
+  return stage;
+}
+
+/**
+ * One async iteration of a plan, as the runner's hybrid stages see it: `next()`
+ * answers synchronously when it can. Terminals loop on it directly; users get
+ * it wrapped in an {@link AsyncStreamIterator}.
+ */
+export class AsyncRun {
+  readonly #head: AsyncPull;
+  readonly #controller: AbortController;
+  readonly #signal: AbortSignal | undefined;
+  #closed = false;
+
+  constructor(plan: Plan, options: IterateOptions = {}) {
+    const context = runContext(options);
+    this.#controller = context.controller;
+    this.#signal = options.signal;
+    this.#head = buildAsync(plan, context);
+  }
+
+  /** The next result; a pending one loses the race against the signal's abort. */
+  next(): Pulled {
+    const signal = this.#signal;
+    if (signal?.aborted) return this.#abort(signal);
+    const pulled = this.#closed ? END : this.#head.next();
+    if (signal === undefined || !isPromise(pulled)) return pulled;
+    return new Promise<IteratorResult<unknown>>((resolve, reject) => {
+      const onAbort = () => this.#abort(signal).catch(reject);
+      signal.addEventListener("abort", onAbort, { once: true });
+      pulled.then(
+        (result) => (signal.removeEventListener("abort", onAbort), resolve(result)),
+        (error: unknown) => (signal.removeEventListener("abort", onAbort), reject(error)),
+      );
+    });
+  }
+
+  /** Closes every stage down to the source, once, and aborts the signal handed to callbacks. */
+  async return(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#controller.abort(new Error("the iteration ended early"));
+    await this.#head.return();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #abort(signal: AbortSignal): Promise<never> {
+    // Closing may wait on work in flight; the caller is answered at once.
+    this.return().catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+}
+
+/**
+ * The iterator a user holds in async iteration (`for await`). An error rejects
+ * that `next()` and the following `next()` goes on with the next element. Calls
+ * made before the previous one settled wait their turn.
+ */
+export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
+  readonly #run: AsyncRun;
+  /** The latest call still pending, when there is one. */
+  #pending: Promise<IteratorResult<T>> | undefined;
+
+  constructor(plan: Plan, options: IterateOptions = {}) {
+    this.#run = new AsyncRun(plan, options);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#pending !== undefined) return this.#track(this.#pending.then(this.#pull, this.#pull) as Promise<IteratorResult<T>>);
+    let pulled: Pulled;
+    try {
+      pulled = this.#run.next();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return isPromise(pulled) ? this.#track(pulled as Promise<IteratorResult<T>>) : Promise.resolve(pulled as IteratorResult<T>);
+  }
+
+  readonly #pull = (): Pulled => this.#run.next();
+
+  #track(promise: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
+    this.#pending = promise;
+    const clear = () => {
+      if (this.#pending === promise) this.#pending = undefined;
+    };
+    promise.then(clear, clear);
+    return promise;
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<T>> {
+    await this.#run.return();
+    return { done: true, value: value as T };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

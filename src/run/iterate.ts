@@ -1,0 +1,103 @@
+import { systemClock, type Clock } from "../internal/clock.js";
+import { operatorOf } from "../operators/index.js";
+import type { Plan, RunContext, Step, SyncPull } from "../plan.js";
+import { openSourceSync } from "./source.js";
+import { StepsSync } from "./steps.js";
+
+/** Options of one iteration. */
+export interface IterateOptions {
+  /** Aborting it ends the iteration: the source is closed and the pending call rejects with its reason. */
+  readonly signal?: AbortSignal;
+  /** Where time comes from; the real clock by default. Tests pass a manual one. */
+  readonly clock?: Clock;
+}
+
+/** The first reason why `plan` cannot run in sync iteration, or undefined when it can. */
+export function whyAsyncOnly(plan: Plan): string | undefined {
+  if (typeof (plan.source as Iterable<unknown>)[Symbol.iterator] !== "function" && typeof plan.source !== "function") {
+    return "the source is an AsyncIterable";
+  }
+  if (typeof plan.source === "function" && plan.source.constructor?.name === "AsyncFunction") {
+    return "the source is an async function";
+  }
+  for (const node of plan.nodes) {
+    const op = operatorOf(node);
+    const reason = op.sync ? op.asyncOnly?.(node) : op.explain(node);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
+}
+
+/** One iteration's shared state: its clock and the signal that aborts on early exit. */
+export function runContext(options: IterateOptions = {}): RunContext & { readonly controller: AbortController } {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  return { clock: options.clock ?? systemClock, signal, callOptions: { signal }, controller };
+}
+
+/** Plan -> the chain of sync stages, runs of map/do/filter fused into one loop. */
+export function buildSync(plan: Plan, context: RunContext): SyncPull {
+  let stage = openSourceSync(plan.source);
+  const nodes = plan.nodes;
+  for (let i = 0; i < nodes.length; ) {
+    const steps: Step[] = [];
+    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "sync")); i++) steps.push(step);
+    if (steps.length > 0) {
+      stage = new StepsSync(stage, steps, context);
+      continue;
+    }
+    const node = nodes[i++]!;
+    stage = operatorOf(node).sync!(stage, node, context);
+  }
+  return stage;
+}
+
+/**
+ * The iterator a user holds in sync iteration. An error comes out of `next()`
+ * and the following `next()` goes on with the next element; `return()` closes
+ * every stage down to the source, once, and aborts the run's signal.
+ */
+export class StreamIterator<T> implements IterableIterator<T> {
+  readonly #head: SyncPull;
+  readonly #controller: AbortController;
+  readonly #signal: AbortSignal | undefined;
+  #done = false;
+
+  constructor(plan: Plan, options: IterateOptions = {}) {
+    const reason = whyAsyncOnly(plan);
+    if (reason !== undefined) {
+      throw new TypeError(
+        `this stream cannot be iterated synchronously: ${reason}; iterate with \`for await\` or a terminal such as \`toArray()\``,
+      );
+    }
+    const context = runContext(options);
+    this.#controller = context.controller;
+    this.#head = buildSync(plan, context);
+    this.#signal = options.signal;
+  }
+
+  next(): IteratorResult<T> {
+    if (this.#done) return { done: true, value: undefined };
+    if (this.#signal?.aborted) {
+      this.return();
+      throw this.#signal.reason;
+    }
+    const result = this.#head.next() as IteratorResult<T>;
+    if (result.done) this.#done = true;
+    return result;
+  }
+
+  return(value?: unknown): IteratorResult<T> {
+    if (!this.#done) {
+      this.#done = true;
+      this.#controller.abort(new Error("the iteration ended early"));
+      this.#head.return();
+    }
+    return { done: true, value: value as T };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+

@@ -1,0 +1,107 @@
+import { isPromise } from "../internal/promise.js";
+import { show } from "../internal/show.js";
+import { END, element, type AsyncPull, type Pulled, type Source, type SyncPull } from "../plan.js";
+
+export type SourceKind = "iterable" | "async iterable" | "function";
+
+/** What kind of source `value` is; throws a TypeError naming `name` when it is none. */
+export function sourceKind(value: unknown, name = "source"): SourceKind {
+  if (typeof value === "function") return "function";
+  if (value !== null && value !== undefined) {
+    if (typeof (value as Iterable<unknown>)[Symbol.iterator] === "function") return "iterable";
+    if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") return "async iterable";
+  }
+  throw new TypeError(`\`${name}\` must be an Iterable, an AsyncIterable or a function, got ${show(value)}`);
+}
+
+/** Wraps a user's sync iterator: `return()` reaches it once. */
+export class IteratorSource implements SyncPull {
+  readonly #iterator: Iterator<unknown>;
+  #closed = false;
+  constructor(iterator: Iterator<unknown>) {
+    this.#iterator = iterator;
+  }
+  next(): IteratorResult<unknown> {
+    return this.#closed ? END : this.#iterator.next();
+  }
+  return(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#iterator.return?.();
+  }
+}
+
+/** An array read by index: the fastest sync source. */
+class ArraySource implements SyncPull {
+  readonly #array: ArrayLike<unknown>;
+  #index = 0;
+  constructor(array: ArrayLike<unknown>) {
+    this.#array = array;
+  }
+  next(): IteratorResult<unknown> {
+    const array = this.#array;
+    return this.#index < array.length ? element(array[this.#index++]) : ((this.#index = Infinity), END);
+  }
+  return(): void {
+    this.#index = Infinity;
+  }
+}
+
+/** A pull function: called once per element, forever; end it with `take` or `catch(..., { stop })`. */
+class FunctionSource implements SyncPull, AsyncPull {
+  readonly #pull: () => unknown;
+  readonly #mode: "sync" | "async";
+  #closed = false;
+  constructor(pull: () => unknown, mode: "sync" | "async") {
+    this.#pull = pull;
+    this.#mode = mode;
+  }
+  next(): IteratorResult<unknown> & Pulled {
+    if (this.#closed) return END;
+    const value = this.#pull();
+    if (isPromise(value)) {
+      if (this.#mode === "sync") {
+        Promise.resolve(value).catch(() => {});
+        throw new TypeError(
+          "the source function returned a Promise during sync iteration; iterate with `for await` or a terminal such as `toArray()`",
+        );
+      }
+      return Promise.resolve(value).then(element) as never;
+    }
+    return element(value);
+  }
+  return(): void {
+    this.#closed = true;
+  }
+}
+
+/** Wraps a user's async iterator: `return()` reaches it once. */
+export class AsyncIteratorSource implements AsyncPull {
+  readonly #iterator: AsyncIterator<unknown>;
+  #closed = false;
+  constructor(iterator: AsyncIterator<unknown>) {
+    this.#iterator = iterator;
+  }
+  next(): Pulled {
+    return this.#closed ? END : this.#iterator.next();
+  }
+  async return(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#iterator.return?.();
+  }
+}
+
+export function openSourceSync(source: Source<unknown>): SyncPull {
+  if (typeof source === "function") return new FunctionSource(source, "sync");
+  if (Array.isArray(source)) return new ArraySource(source);
+  return new IteratorSource((source as Iterable<unknown>)[Symbol.iterator]());
+}
+
+export function openSourceAsync(source: Source<unknown>): AsyncPull {
+  if (typeof source === "function") return new FunctionSource(source, "async");
+  if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    return new AsyncIteratorSource((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+  }
+  return openSourceSync(source);
+}

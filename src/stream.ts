@@ -1,0 +1,348 @@
+import { catchNode, type CatchOptions, type ErrorClass } from "./operators/catch.js";
+import { concatNode } from "./operators/concat.js";
+import { doNode } from "./operators/do.js";
+import { filterNode } from "./operators/filter.js";
+import { flattenNode, type FlattenOptions } from "./operators/flatten.js";
+import { groupNode, type GroupOptions } from "./operators/group.js";
+import { mapNode, type MapOptions } from "./operators/map.js";
+import { observeNode, type ObserveOptions } from "./operators/observe.js";
+import { skipNode } from "./operators/skip.js";
+import { takeNode } from "./operators/take.js";
+import { func } from "./internal/validate.js";
+import type { CallOptions, Plan, PlanNode, Source } from "./plan.js";
+import { explain } from "./run/explain.js";
+import { StreamIterator, type IterateOptions } from "./run/iterate.js";
+import { AsyncStreamIterator } from "./run/iterate-async.js";
+import { sourceKind } from "./run/source.js";
+import { forEachElement } from "./run/terminal.js";
+
+/** Options of a terminal operation (`toArray`, `count`, `reduce`, `run`). */
+export interface RunOptions extends IterateOptions {}
+
+/**
+ * A lazy, immutable pipeline over a source. Building it touches nothing: each
+ * method checks its arguments, then returns a new stream with one more step.
+ * Iterating it (with `for await`, a terminal, or `for ... of` for a
+ * {@link SyncStream}) opens the source and runs the steps, element by element.
+ *
+ * An error thrown by the source or by a callback comes out in place of its
+ * element, and the iteration goes on with the next element: `catch` decides
+ * what to do with it.
+ */
+export class Stream<T> implements AsyncIterable<T> {
+  readonly #plan: Plan;
+
+  /** @internal Use {@link stream}. */
+  constructor(plan: Plan) {
+    this.#plan = plan;
+  }
+
+  #with<U>(node: PlanNode): Stream<U> {
+    return new Stream<U>({ source: this.#plan.source, nodes: [...this.#plan.nodes, node] });
+  }
+
+  /**
+   * Applies `into` to each element. In async iteration a returned promise is
+   * awaited. An error thrown by `into` comes out in place of its element.
+   *
+   * @param into - Called with the element and `{ signal }`, a signal aborted when the iteration ends early.
+   * @example Parse lines
+   * ```ts
+   * await stream(["1", "2"]).map(Number).toArray(); // [1, 2]
+   * ```
+   */
+  map<U>(into: (value: T, options: CallOptions) => U, options?: MapOptions): Stream<Awaited<U>> {
+    return this.#with(mapNode(into, options));
+  }
+
+  /**
+   * Calls `effect` on each element for its side effect and yields the element
+   * unchanged (after the effect's promise settles, in async iteration).
+   *
+   * @example Log each element
+   * ```ts
+   * await stream([1, 2]).do((x) => console.log(x)).toArray(); // logs 1, 2; [1, 2]
+   * ```
+   */
+  do(effect: (value: T, options: CallOptions) => unknown, options?: MapOptions): Stream<T> {
+    return this.#with(doNode(effect, options));
+  }
+
+  /**
+   * Keeps the elements for which `where` is truthy; a type guard narrows the
+   * element type. Defaults to `Boolean`.
+   *
+   * @example Keep even numbers
+   * ```ts
+   * await stream([1, 2, 3, 4]).filter((x) => x % 2 === 0).toArray(); // [2, 4]
+   * ```
+   */
+  filter<S extends T>(where: (value: T) => value is S): Stream<S>;
+  filter(where?: (value: T) => unknown): Stream<T>;
+  filter(where?: (value: T) => unknown): Stream<T> {
+    return this.#with(filterNode(where));
+  }
+
+  /**
+   * Yields the elements of each element, which must be iterable (async
+   * iterables only in async iteration). A non-iterable element becomes a
+   * TypeError in its place; an error from an inner iterator comes out and that
+   * same inner iterator is resumed on the next call.
+   *
+   * @example Flatten pages
+   * ```ts
+   * await stream([[1, 2], [3]]).flatten().toArray(); // [1, 2, 3]
+   * ```
+   */
+  flatten<U>(this: Stream<Iterable<U> | AsyncIterable<U>>, options?: FlattenOptions): Stream<U> {
+    return this.#with(flattenNode(options));
+  }
+
+  /**
+   * Groups elements into arrays of at most `upTo` elements; with `by`, into
+   * `[key, elements]` pairs, one pending group per key, emitted in the order the
+   * groups were created. When upstream ends, pending groups are emitted oldest
+   * first. On an error (from upstream or `by`), pending groups are emitted first
+   * and the error comes out after them.
+   *
+   * @param upTo - Largest group size; at least 1. `group()` gathers everything in one array.
+   * @throws RangeError if `upTo` is below 1 or not an integer.
+   * @example Batches of two
+   * ```ts
+   * await stream([1, 2, 3, 4, 5]).group(2).toArray(); // [[1, 2], [3, 4], [5]]
+   * ```
+   */
+  group(upTo?: number): Stream<T[]>;
+  group<K>(options: GroupOptions<T, K> & { readonly by: (value: T) => K | PromiseLike<K> }): Stream<[K, T[]]>;
+  group(options: Omit<GroupOptions<T, never>, "by">): Stream<T[]>;
+  group(arg?: number | GroupOptions<T, unknown>): Stream<unknown> {
+    return this.#with(groupNode(arg));
+  }
+
+  /**
+   * Yields the first `until` elements, or the elements before the first one for
+   * which `until` is truthy (that one is consumed, not yielded). Errors pass
+   * through and do not count. Once done, upstream is closed and not pulled again.
+   *
+   * @example The first three
+   * ```ts
+   * await stream([1, 2, 3, 4]).take(3).toArray(); // [1, 2, 3]
+   * ```
+   */
+  take(until: number | ((value: T) => unknown)): Stream<T> {
+    return this.#with(takeNode(until));
+  }
+
+  /**
+   * Drops the first `until` elements, or the elements before the first one for
+   * which `until` is truthy (that one and all after it are yielded). Errors pass
+   * through and do not count.
+   *
+   * @example Skip a header
+   * ```ts
+   * await stream(["id", "1", "2"]).skip(1).toArray(); // ["1", "2"]
+   * ```
+   */
+  skip(until: number | ((value: T) => unknown)): Stream<T> {
+    return this.#with(skipNode(until));
+  }
+
+  /**
+   * Handles errors thrown upstream. An error is caught when it is an instance of
+   * `errors` (any error when omitted) and `where` is truthy for it. A caught
+   * error is skipped, or replaced by `replace(error)`; `do` sees it first;
+   * `stop` ends the stream there; `finallyThrow` throws the first caught error
+   * once upstream is exhausted, so a job survives bad elements and still fails.
+   *
+   * @example Skip what does not parse
+   * ```ts
+   * await stream(["1", "x", "3"])
+   *   .map((s) => { const n = Number(s); if (Number.isNaN(n)) throw new SyntaxError(s); return n; })
+   *   .catch(SyntaxError)
+   *   .toArray(); // [1, 3]
+   * ```
+   */
+  catch(): Stream<T>;
+  catch<E = unknown, U = never>(options: CatchOptions<E, U>): Stream<T | U>;
+  catch<E, U = never>(errors: ErrorClass<E> | readonly ErrorClass<E>[], options?: CatchOptions<E, U>): Stream<T | U>;
+  catch(errors?: unknown, options?: unknown): Stream<unknown> {
+    return this.#with(catchNode(errors, options));
+  }
+
+  /**
+   * Counts the elements and errors going by and reports them: by default as a
+   * logfmt line on stderr when the counts reach 1, 2, 4, 8, ... and at the end.
+   *
+   * @param subject - What is counted, as the reports name it ("users").
+   * @param options.every - Report every `every` elements (and errors) instead.
+   * @param options.do - Receives each {@link Observation} instead of the log line.
+   * @example Watch progress
+   * ```ts
+   * await stream([1, 2, 3]).observe("ints").run();
+   * // 2026-11-24T00:27:35Z INFO observed=ints elapsed=12µs errors=0 elements=1
+   * // ... elements=2, then the final report with elements=3
+   * ```
+   */
+  observe(subject: string, options?: ObserveOptions): Stream<T> {
+    return this.#with(observeNode(subject, options));
+  }
+
+  /**
+   * Yields this stream's elements, then each source's in turn.
+   *
+   * @example
+   * ```ts
+   * await stream([1]).concat([2], [3]).toArray(); // [1, 2, 3]
+   * ```
+   */
+  concat<U>(...sources: (Iterable<U> | AsyncIterable<U>)[]): Stream<T | U> {
+    return this.#with(concatNode(sources));
+  }
+
+  /**
+   * Returns `fn(this, ...args)`: a custom step that reads as part of the chain.
+   *
+   * @example
+   * ```ts
+   * const evens = (s: Stream<number>) => s.filter((x) => x % 2 === 0);
+   * await stream([1, 2, 3, 4]).pipe(evens).toArray(); // [2, 4]
+   * ```
+   */
+  pipe<R, A extends unknown[]>(fn: (stream: this, ...args: A) => R, ...args: A): R {
+    return func<typeof fn>("fn", fn)(this, ...args);
+  }
+
+  /** Iterates to the end and resolves with the elements, in order. The first error rejects it. */
+  async toArray(options?: RunOptions): Promise<T[]> {
+    const out: T[] = [];
+    await forEachElement(this.#plan, options, (x) => void out.push(x as T));
+    return out;
+  }
+
+  /** Iterates to the end and resolves with the number of elements. The first error rejects it. */
+  async count(options?: RunOptions): Promise<number> {
+    let n = 0;
+    await forEachElement(this.#plan, options, () => void n++);
+    return n;
+  }
+
+  /** Folds the elements with `fn`, from `initial`; an async `fn` is awaited. The first error rejects it. */
+  async reduce<A>(fn: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A, options?: RunOptions): Promise<A> {
+    func("fn", fn);
+    let accumulator = initial;
+    await forEachElement(this.#plan, options, (x) => {
+      const next = fn(accumulator, x as T);
+      if (next instanceof Promise || (next !== null && typeof (next as PromiseLike<A>)?.then === "function")) {
+        return Promise.resolve(next).then((a) => void (accumulator = a));
+      }
+      accumulator = next as A;
+      return undefined;
+    });
+    return accumulator;
+  }
+
+  /** Iterates to the end for the steps' effects; the first error rejects it. */
+  async run(options?: RunOptions): Promise<void> {
+    await forEachElement(this.#plan, options, () => undefined);
+  }
+
+  /** An async iterator over this stream; `options` gives it a signal or a clock. */
+  iterateAsync(options?: IterateOptions): AsyncIterableIterator<T> {
+    return new AsyncStreamIterator<T>(this.#plan, options);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this.iterateAsync();
+  }
+
+  /**
+   * The plan as text, one operation per line, as it reads in code.
+   *
+   * @example
+   * ```ts
+   * stream([1, 2]).map(String).explain(); // "stream([1, 2])\n  .map(String)"
+   * ```
+   */
+  explain(): string {
+    return explain(this.#plan);
+  }
+
+  toString(): string {
+    return this.explain();
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.explain();
+  }
+
+  // Every stream has `iterate` and `[Symbol.iterator]` at run time, but only the
+  // type `SyncStream` shows them: a plan that cannot run synchronously throws a
+  // TypeError that says why and to use `for await`.
+  static {
+    Object.defineProperties(Stream.prototype, {
+      iterate: {
+        value: function iterate(this: Stream<unknown>, options?: IterateOptions) {
+          return new StreamIterator(this.#plan, options);
+        },
+      },
+      [Symbol.iterator]: {
+        value: function iterator(this: Stream<unknown>) {
+          return new StreamIterator(this.#plan);
+        },
+      },
+    });
+  }
+}
+
+/** Makes each method of `Stream<T>` that keeps sync-ability return a `SyncStream`. */
+type SyncIf<U, Sync> = [Extract<U, PromiseLike<unknown>>] extends [never] ? Sync : Stream<Awaited<U>>;
+
+/**
+ * A {@link Stream} that can also be iterated synchronously with `for ... of`:
+ * its source is synchronous and none of its steps is async-only. A callback
+ * that returns a promise during sync iteration throws a TypeError saying to
+ * use `for await`.
+ */
+export interface SyncStream<T> extends Stream<T>, Iterable<T> {
+  map<U>(into: (value: T, options: CallOptions) => U, options?: MapOptions): SyncIf<U, SyncStream<Awaited<U>>>;
+  do<R>(effect: (value: T, options: CallOptions) => R, options?: MapOptions): SyncIf<R, SyncStream<T>>;
+  filter<S extends T>(where: (value: T) => value is S): SyncStream<S>;
+  filter<R>(where?: (value: T) => R): SyncIf<R, SyncStream<T>>;
+  flatten<U>(this: SyncStream<Iterable<U>>, options?: FlattenOptions): SyncStream<U>;
+  flatten<U>(this: Stream<Iterable<U> | AsyncIterable<U>>, options?: FlattenOptions): Stream<U>;
+  group(upTo?: number): SyncStream<T[]>;
+  group<K>(options: GroupOptions<T, K> & { readonly by: (value: T) => K }): SyncIf<K, SyncStream<[K, T[]]>>;
+  group(options: Omit<GroupOptions<T, never>, "by">): SyncStream<T[]>;
+  take(until: number | ((value: T) => unknown)): SyncStream<T>;
+  skip(until: number | ((value: T) => unknown)): SyncStream<T>;
+  catch(): SyncStream<T>;
+  catch<E = unknown, U = never>(options: CatchOptions<E, U>): SyncStream<T | U>;
+  catch<E, U = never>(errors: ErrorClass<E> | readonly ErrorClass<E>[], options?: CatchOptions<E, U>): SyncStream<T | U>;
+  observe(subject: string, options?: ObserveOptions): SyncStream<T>;
+  concat<U>(...sources: Iterable<U>[]): SyncStream<T | U>;
+  concat<U>(...sources: (Iterable<U> | AsyncIterable<U>)[]): Stream<T | U>;
+  /** A sync iterator over this stream; `options` gives it a clock. */
+  iterate(options?: IterateOptions): IterableIterator<T>;
+  [Symbol.iterator](): IterableIterator<T>;
+}
+
+/**
+ * A lazy stream over `source`: an `Iterable`, an `AsyncIterable`, or a pull
+ * function called once per element (end it with `take` or `catch(..., { stop: true })`).
+ * Nothing is read until the stream is iterated; each iteration opens the source anew.
+ *
+ * @throws TypeError if `source` is none of these.
+ * @example
+ * ```ts
+ * for (const n of stream([1, 2, 3]).map((x) => x * 10)) console.log(n); // 10, 20, 30
+ * ```
+ */
+export function stream<T>(source: Iterable<T>): SyncStream<T>;
+export function stream<T>(source: AsyncIterable<T>): Stream<T>;
+export function stream<T>(source: () => PromiseLike<T>): Stream<T>;
+export function stream<T>(source: () => T): SyncStream<T>;
+export function stream<T>(source: Source<T>): Stream<T>;
+export function stream<T>(source: Source<T>): Stream<T> {
+  sourceKind(source);
+  return new Stream<T>({ source, nodes: [] });
+}
