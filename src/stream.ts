@@ -294,8 +294,8 @@ export class Stream<T> implements AsyncIterable<T> {
   }
 }
 
-/** Makes each method of `Stream<T>` that keeps sync-ability return a `SyncStream`. */
-type SyncIf<U, Sync> = [Extract<U, PromiseLike<unknown>>] extends [never] ? Sync : Stream<Awaited<U>>;
+/** `Sync` when a callback result `R` is never a promise, else `Async`: an async callback leaves sync iteration. */
+type SyncIf<R, Sync, Async> = [Extract<R, PromiseLike<unknown>>] extends [never] ? Sync : Async;
 
 /**
  * A {@link Stream} that can also be iterated synchronously with `for ... of`:
@@ -304,14 +304,14 @@ type SyncIf<U, Sync> = [Extract<U, PromiseLike<unknown>>] extends [never] ? Sync
  * use `for await`.
  */
 export interface SyncStream<T> extends Stream<T>, Iterable<T> {
-  map<U>(into: (value: T, options: CallOptions) => U, options?: MapOptions): SyncIf<U, SyncStream<Awaited<U>>>;
-  do<R>(effect: (value: T, options: CallOptions) => R, options?: MapOptions): SyncIf<R, SyncStream<T>>;
+  map<U>(into: (value: T, options: CallOptions) => U, options?: MapOptions): SyncIf<U, SyncStream<Awaited<U>>, Stream<Awaited<U>>>;
+  do<R>(effect: (value: T, options: CallOptions) => R, options?: MapOptions): SyncIf<R, SyncStream<T>, Stream<T>>;
   filter<S extends T>(where: (value: T) => value is S): SyncStream<S>;
-  filter<R>(where?: (value: T) => R): SyncIf<R, SyncStream<T>>;
+  filter<R>(where?: (value: T) => R): SyncIf<R, SyncStream<T>, Stream<T>>;
   flatten<U>(this: SyncStream<Iterable<U>>, options?: FlattenOptions): SyncStream<U>;
   flatten<U>(this: Stream<Iterable<U> | AsyncIterable<U>>, options?: FlattenOptions): Stream<U>;
   group(upTo?: number): SyncStream<T[]>;
-  group<K>(options: GroupOptions<T, K> & { readonly by: (value: T) => K }): SyncIf<K, SyncStream<[K, T[]]>>;
+  group<K>(options: GroupOptions<T, K> & { readonly by: (value: T) => K }): SyncIf<K, SyncStream<[K, T[]]>, Stream<[Awaited<K>, T[]]>>;
   group(options: Omit<GroupOptions<T, never>, "by">): SyncStream<T[]>;
   take(until: number | ((value: T) => unknown)): SyncStream<T>;
   skip(until: number | ((value: T) => unknown)): SyncStream<T>;

@@ -17,12 +17,12 @@ export function show(value: unknown, depth = 0): string {
   }
   if (value === null) return "null";
   if (Array.isArray(value)) {
-    if (depth > 0 || value.length > 5) return `Array(${value.length})`;
+    if (depth > 1 || value.length > 5) return `Array(${value.length})`;
     return `[${value.map((v) => show(v, depth + 1)).join(", ")}]`;
   }
   const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] ?? (value as object).constructor?.name;
   if (tag && tag !== "Object") return tag === "Promise" ? "a Promise" : `${tag} {...}`;
-  if (depth > 0) return "{...}";
+  if (depth > 1) return "{...}";
   const entries = Object.entries(value as object);
   if (entries.length > 4) return "{...}";
   return `{ ${entries.map(([k, v]) => `${k}: ${show(v, depth + 1)}`).join(", ")} }`;

@@ -70,19 +70,22 @@ export class StepsAsync implements AsyncPull {
     if (this.#done) return END;
     for (;;) {
       const pulled = this.#upstream.next();
-      if (isPromise(pulled)) return pulled.then(this.#afterPull);
+      if (isPromise(pulled)) return this.#slowly(pulled.then((p) => this.#handle(p)));
       const out = this.#handle(pulled);
-      if (out !== SKIPPED) return isPromise(out) ? out.then(this.#afterStep) : out;
+      if (out === SKIPPED) continue;
+      return isPromise(out) ? this.#slowly(out) : out;
     }
   }
 
-  readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {
-    const out = this.#handle(pulled);
-    if (out === SKIPPED) return this.next();
-    return isPromise(out) ? out.then(this.#afterStep) : out;
-  };
-
-  readonly #afterStep = (out: Applied): Pulled => (out === SKIPPED ? this.next() : out);
+  /** Once something is pending, goes on as a plain async loop, so no promise chain grows while filtering. */
+  async #slowly(pending: Promise<Applied>): Promise<IteratorResult<unknown>> {
+    let out = await pending;
+    while (out === SKIPPED) {
+      if (this.#done) return END;
+      out = await this.#handle(await this.#upstream.next());
+    }
+    return out;
+  }
 
   #handle(pulled: IteratorResult<unknown>): Applied | Promise<Applied> {
     if (!pulled.done) return this.#apply(pulled.value, 0);

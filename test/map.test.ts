@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { stream } from "streamable-ts";
+import { assertSyncRejectsPromises, err, fail, forEachMode } from "./support/modes.js";
+
+const double = (x: number) => x * 2;
+const inverse = (x: number) => {
+  if (x === 0) throw new Error("division by zero");
+  return 1 / x;
+};
+
+const cases = [
+  // maps each element, in order
+  { source: [1, 2, 3], into: double, expected: [2, 4, 6] },
+  // an empty source gives nothing
+  { source: [], into: double, expected: [] },
+  // a throwing callback puts its error in place of the element and iteration goes on
+  { source: [1, 0, 4], into: inverse, expected: [1, err("division by zero"), 0.25] },
+  // a source error passes through in place and the next element follows
+  { source: [1, fail("bad row"), 2], into: double, expected: [2, err("bad row"), 4] },
+];
+
+for (const [i, c] of cases.entries()) {
+  forEachMode(`map case ${i}: ${JSON.stringify(c.expected)}`, async (mode) => {
+    const { counter, iterable } = mode.source<number>(c.source);
+    assert.deepEqual(await mode.collect(stream(iterable).map(mode.fn(c.into))), c.expected);
+    assert.equal(counter.returns, 0, "a source read to its end is not closed again");
+  });
+}
+
+forEachMode("map hands `{ signal }` as the second argument, aborted when the iteration ends early", async (mode) => {
+  const signals: AbortSignal[] = [];
+  const s = stream(mode.source([1, 2, 3]).iterable).map(mode.fn((x: number, { signal }) => (signals.push(signal), x)));
+  assert.deepEqual(await mode.collect(s, 1), [1]);
+  assert.equal(signals.length, 1);
+  assert.equal(signals[0]!.aborted, true);
+});
+
+forEachMode("map runs lazily: nothing is pulled before iteration, one pull per element", async (mode) => {
+  const { counter, iterable } = mode.source([1, 2, 3]);
+  const s = stream(iterable).map(mode.fn(double));
+  assert.equal(counter.pulls, 0);
+  assert.deepEqual(await mode.collect(s, 2), [2, 4]);
+  assert.equal(counter.pulls, 2);
+  assert.equal(counter.returns, 1, "stopping early closes the source once");
+});
+
+test("map: sync iteration rejects a callback that returns a promise, naming the operation", () => {
+  const it = stream([1, 2]).map((x) => Promise.resolve(x) as unknown as number)[Symbol.iterator]();
+  assertSyncRejectsPromises(() => it.next());
+  assert.throws(() => it.next(), /`map\(anonymous\)` returned a Promise|returned a Promise/);
+});
+
+test("map: an async function makes the stream async-only at once", () => {
+  const s = stream([1]).map(async (x) => x) as unknown as Iterable<number>;
+  assert.throws(() => s[Symbol.iterator](), /cannot be iterated synchronously: map\(.*\) with an async function; iterate with `for await`/);
+});
+
+test("map: bad arguments throw when the pipeline is built", () => {
+  assert.throws(() => stream([1]).map(3 as never), { name: "TypeError", message: "`into` must be a function, got 3" });
+  assert.throws(() => stream([1]).map(double, { concurency: 2 } as never), /unknown option `concurency` in `map` options/);
+});
+
+test("map: re-iterating re-opens the source, each iterator with its own state", async () => {
+  const s = stream([1, 2]).map(double);
+  assert.deepEqual([...s], [2, 4]);
+  assert.deepEqual(await s.toArray(), [2, 4]);
+});

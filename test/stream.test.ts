@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { stream } from "streamable-ts";
+import { CountingSource } from "./support/modes.js";
+
+test("stream: building touches nothing; each iteration re-opens the source", async () => {
+  let opened = 0;
+  const source = { *[Symbol.iterator]() { opened++; yield 1; yield 2; } };
+  const s = stream(source).map((x) => x * 10);
+  assert.equal(opened, 0);
+  assert.deepEqual([...s], [10, 20]);
+  assert.deepEqual(await s.toArray(), [10, 20]);
+  assert.equal(opened, 2);
+});
+
+test("stream: two iterators of one stream advance independently, each with its own state", () => {
+  const s = stream([1, 2, 3, 4]).take(3);
+  const a = s[Symbol.iterator]();
+  const b = s[Symbol.iterator]();
+  assert.equal(a.next().value, 1);
+  assert.equal(a.next().value, 2);
+  assert.equal(b.next().value, 1);
+  assert.deepEqual([...a], [3]);
+  assert.deepEqual([...b], [2, 3]);
+});
+
+test("stream: a one-shot source continues where it stopped and is then empty", () => {
+  const s = stream([1, 2, 3].values());
+  assert.deepEqual([...s.take(1)], [1]);
+  assert.deepEqual([...s], [2, 3]);
+  assert.deepEqual([...s], []);
+});
+
+test("stream: a pull function is called once per element", async () => {
+  let calls = 0;
+  const pull = () => ++calls;
+  assert.deepEqual([...stream(pull).take(3)], [1, 2, 3]);
+  assert.deepEqual(await stream(async () => ++calls).take(2).toArray(), [4, 5]);
+  assert.equal(calls, 5);
+});
+
+test("stream: an async pull function makes the stream async-only", () => {
+  const s = stream(async () => 1) as unknown as Iterable<number>;
+  assert.throws(() => s[Symbol.iterator](), /cannot be iterated synchronously: the source is an async function/);
+});
+
+test("stream: an invalid source throws when the pipeline is built", () => {
+  assert.throws(() => stream(1 as never), { name: "TypeError", message: "`source` must be an Iterable, an AsyncIterable or a function, got 1" });
+  assert.throws(() => stream(null as never), /got null/);
+});
+
+test("stream: `break` out of for...of closes the source once", () => {
+  const source = new CountingSource([1, 2, 3]);
+  for (const x of stream(source.sync()).map((x) => x)) if (x === 2) break;
+  assert.equal(source.returns, 1);
+  assert.equal(source.pulls, 2);
+});
+
+test("stream: `break` out of for await closes the source once", async () => {
+  const source = new CountingSource([1, 2, 3]);
+  for await (const x of stream(source.async()).map((x) => x)) if (x === 2) break;
+  assert.equal(source.returns, 1);
+});
+
+test("stream: an error thrown in the loop body closes the source once", async () => {
+  const source = new CountingSource([1, 2, 3]);
+  await assert.rejects(async () => {
+    for await (const _ of stream(source.async())) throw new Error("body failed");
+  }, /body failed/);
+  assert.equal(source.returns, 1);
+});
+
+test("stream: after an error, next() goes on with the next element; after the end it stays done", () => {
+  const it = stream([1, 0, 2]).map((x) => {
+    if (x === 0) throw new Error("zero");
+    return x;
+  })[Symbol.iterator]();
+  assert.deepEqual(it.next(), { done: false, value: 1 });
+  assert.throws(() => it.next(), /zero/);
+  assert.deepEqual(it.next(), { done: false, value: 2 });
+  assert.deepEqual(it.next(), { done: true, value: undefined });
+  assert.deepEqual(it.next(), { done: true, value: undefined });
+});
+
+test("stream: async iteration answers calls made before the previous one settled, in order", async () => {
+  const it = stream(new CountingSource([1, 2, 3]).async()).map(async (x) => x)[Symbol.asyncIterator]();
+  const results = await Promise.all([it.next(), it.next(), it.next(), it.next()]);
+  assert.deepEqual(results.map((r) => r.value), [1, 2, 3, undefined]);
+});
+
+test("stream: a stream is a source for another stream", async () => {
+  const inner = stream([1, 2]).map((x) => x + 1);
+  assert.deepEqual([...stream(inner).map((x) => x * 2)], [4, 6]);
+  assert.deepEqual(await stream(inner).toArray(), [2, 3]);
+});

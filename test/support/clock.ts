@@ -1,0 +1,54 @@
+import type { Clock } from "streamable-ts";
+
+/** A clock that moves only when a test says so. */
+export class ManualClock implements Clock {
+  #now = 0;
+  #timers: { at: number; resolve: () => void; seq: number }[] = [];
+  #seq = 0;
+
+  now(): number {
+    return this.#now;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, resolve: () => {} };
+      const onAbort = () => {
+        this.#timers = this.#timers.filter((t) => t !== timer);
+        reject(signal!.reason);
+      };
+      timer.resolve = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#timers.push(timer);
+    });
+  }
+
+  /** Timers not yet fired nor cancelled. */
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+
+  /** Moves time forward by `ms`, firing due timers in order and letting promises settle between them. */
+  async advance(ms: number): Promise<void> {
+    const target = this.#now + ms;
+    for (;;) {
+      await settle();
+      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      this.#now = Math.max(this.#now, due.at);
+      due.resolve();
+    }
+    this.#now = target;
+    await settle();
+  }
+}
+
+/** Lets every pending promise callback run (a few macrotask turns' worth of microtasks). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+}

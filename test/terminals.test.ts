@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { stream, type Stream } from "streamable-ts";
+import { settle } from "./support/clock.js";
+import { CountingSource } from "./support/modes.js";
+import { Deferred } from "./support/deferred.js";
+
+test("toArray, count, reduce and run iterate to the end", async () => {
+  const s = stream([1, 2, 3]);
+  assert.deepEqual(await s.toArray(), [1, 2, 3]);
+  assert.equal(await s.count(), 3);
+  assert.equal(await s.reduce((a, x) => a + x, 0), 6);
+  assert.equal(await s.reduce(async (a, x) => a + x, 10), 16);
+  const seen: number[] = [];
+  assert.equal(await s.do((x) => void seen.push(x)).run(), undefined);
+  assert.deepEqual(seen, [1, 2, 3]);
+});
+
+test("terminals reject with the first error and close the source once", async () => {
+  for (const terminal of [(s: Stream<number>) => s.toArray(), (s: Stream<number>) => s.count(), (s: Stream<number>) => s.run()]) {
+    const source = new CountingSource([1, 2, 3]);
+    const s = stream(source.sync()).map((x) => {
+      if (x === 2) throw new Error("two");
+      return x;
+    });
+    await assert.rejects(terminal(s), /two/);
+    assert.equal(source.returns, 1);
+    assert.equal(source.pulls, 2);
+  }
+});
+
+test("an aborted signal rejects a terminal at once with its reason and closes the source", async () => {
+  const pending = new Deferred<IteratorResult<number>>();
+  let returns = 0;
+  const source: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({ next: () => pending.promise, return: async () => (returns++, { done: true, value: undefined }) }),
+  };
+  const signals: AbortSignal[] = [];
+  const controller = new AbortController();
+  const done = stream(source).map((x, { signal }) => (signals.push(signal), x)).toArray({ signal: controller.signal });
+  await settle();
+  controller.abort(new Error("job cancelled"));
+  await assert.rejects(done, /job cancelled/);
+  assert.equal(returns, 1);
+  pending.resolve({ done: false, value: 1 }); // settling late changes nothing and raises nothing
+  await settle();
+});
+
+test("an already aborted signal rejects without reading the source", async () => {
+  const source = new CountingSource([1]);
+  await assert.rejects(stream(source.sync()).count({ signal: AbortSignal.abort(new Error("no")) }), /no/);
+  assert.equal(source.pulls, 0);
+  assert.equal(source.returns, 1);
+});
+
+test("a signal aborted during a synchronous run stops it between elements", async () => {
+  const controller = new AbortController();
+  const source = new CountingSource([1, 2, 3, 4]);
+  const s = stream(source.sync()).do((x) => {
+    if (x === 2) controller.abort(new Error("enough"));
+  });
+  await assert.rejects(s.run({ signal: controller.signal }), /enough/);
+  assert.equal(source.pulls, 2);
+  assert.equal(source.returns, 1);
+});
+
+test("sync iteration honours an aborted signal given to iterate()", () => {
+  const controller = new AbortController();
+  const it = stream([1, 2]).iterate({ signal: controller.signal });
+  assert.equal(it.next().value, 1);
+  controller.abort(new Error("stop"));
+  assert.throws(() => it.next(), /stop/);
+  assert.deepEqual(it.next(), { done: true, value: undefined });
+});
+
+test("pipe returns fn(stream, ...args)", async () => {
+  const scale = (s: Stream<number>, by: number) => s.map((x) => x * by);
+  assert.deepEqual(await stream([1, 2]).pipe(scale, 3).toArray(), [3, 6]);
+  assert.throws(() => stream([1]).pipe(2 as never), { message: "`fn` must be a function, got 2" });
+});
