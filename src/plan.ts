@@ -71,7 +71,8 @@ export interface AsyncPull {
 /** A per-element step that can be fused with its neighbours into one loop (sequential map, do, filter). */
 export interface Step {
   readonly kind: "map" | "do" | "filter";
-  readonly fn: (value: unknown, options: CallOptions) => unknown;
+  /** Called with the element, and `{ signal }` for map and do (a filter's `where` sees only the element). */
+  readonly fn: (value: unknown, options?: CallOptions) => unknown;
   /** The operation, for error messages: `map(parse)`. */
   readonly label: string;
 }

@@ -279,7 +279,7 @@ export class Stream<T> implements AsyncIterable<T> {
   // type `SyncStream` shows them: a plan that cannot run synchronously throws a
   // TypeError that says why and to use `for await`.
   static {
-    Object.defineProperties(Stream.prototype, {
+    Object.defineProperties(this.prototype, {
       iterate: {
         value: function iterate(this: Stream<unknown>, options?: IterateOptions) {
           return new StreamIterator(this.#plan, options);

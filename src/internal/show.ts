@@ -32,8 +32,9 @@ export function show(value: unknown, depth = 0): string {
  * A function's name; an anonymous function shows its source when that is short
  * (`(x) => x * 2`), so a plan reads like the code that built it.
  */
-export function nameOf(fn: Function): string {
-  if (fn.name) return fn.name;
+export function nameOf(fn: Function, key?: string): string {
+  // An inline arrow in `{ do: (e) => ... }` is named after its key: show its source instead.
+  if (fn.name && fn.name !== key) return fn.name;
   const source = Function.prototype.toString.call(fn).replace(/\s+/g, " ");
   return source.length <= 40 ? source : "anonymous";
 }

@@ -174,9 +174,9 @@ class CatchAsync implements AsyncPull {
 
 export const catchOperator: Operator<CatchNode> = {
   explain: (n) => {
-    const errors = n.errors.length === 1 ? nameOf(n.errors[0]!) : `[${n.errors.map(nameOf).join(", ")}]`;
+    const errors = n.errors.length === 1 ? nameOf(n.errors[0]!) : `[${n.errors.map((c) => nameOf(c)).join(", ")}]`;
     const parts: string[] = [];
-    for (const key of ["where", "do", "replace"] as const) if (n[key]) parts.push(`${key}: ${nameOf(n[key]!)}`);
+    for (const key of ["where", "do", "replace"] as const) if (n[key]) parts.push(`${key}: ${nameOf(n[key]!, key)}`);
     for (const key of ["stop", "finallyThrow"] as const) if (n[key]) parts.push(`${key}: true`);
     const args = [n.errors.length ? errors : "", parts.length ? `{ ${parts.join(", ")} }` : ""].filter(Boolean);
     return `catch(${args.join(", ")})`;

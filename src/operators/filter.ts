@@ -16,8 +16,7 @@ export function filterNode(where: unknown = Boolean): FilterNode {
 export const filter: Operator<FilterNode> = {
   explain: (n) => `filter(${nameOf(n.where)})`,
   asyncOnly: (n) => (isAsyncFunction(n.where) ? `filter(${nameOf(n.where)}) with an async function` : undefined),
-  // `where` gets only the element, never the call options: `filter(Boolean)` must see one argument.
-  step: (n) => ({ kind: "filter", fn: (x) => n.where(x), label: filter.explain(n) }),
+  step: (n) => ({ kind: "filter", fn: n.where, label: filter.explain(n) }),
   sync: (up, n, context) => new StepsSync(up, [filter.step!(n, "sync")!], context),
   async: (up, n, context) => new StepsAsync(up, [filter.step!(n, "async")!], context),
 };

@@ -179,7 +179,7 @@ export const group: Operator<GroupNode> = {
   explain: (n) => {
     const parts = [];
     if (n.upTo !== Infinity) parts.push(`upTo: ${n.upTo}`);
-    if (n.by) parts.push(`by: ${nameOf(n.by)}`);
+    if (n.by) parts.push(`by: ${nameOf(n.by, "by")}`);
     if (parts.length === 0) return "group()";
     if (n.by === undefined) return `group(${n.upTo})`;
     return `group({ ${parts.join(", ")} })`;

@@ -1,7 +1,7 @@
 import { isAsyncFunction } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func, options } from "../internal/validate.js";
-import type { CallOptions, Operator } from "../plan.js";
+import type { CallOptions, Operator, Step } from "../plan.js";
 import { StepsAsync, StepsSync } from "../run/steps.js";
 
 export interface MapNode {
@@ -20,7 +20,7 @@ export function mapNode(into: unknown, opts: unknown): MapNode {
 export const map: Operator<MapNode> = {
   explain: (n) => `map(${nameOf(n.into)})`,
   asyncOnly: (n) => (isAsyncFunction(n.into) ? `map(${nameOf(n.into)}) with an async function` : undefined),
-  step: (n) => ({ kind: "map", fn: n.into, label: map.explain(n) }),
+  step: (n) => ({ kind: "map", fn: n.into as Step["fn"], label: map.explain(n) }),
   sync: (up, n, context) => new StepsSync(up, [map.step!(n, "sync")!], context),
   async: (up, n, context) => new StepsAsync(up, [map.step!(n, "async")!], context),
 };

@@ -191,7 +191,7 @@ export const observe: Operator<ObserveNode> = {
   explain: (n) => {
     const parts = [];
     if (n.every !== undefined) parts.push(`every: ${n.every}`);
-    if (n.do) parts.push(`do: ${nameOf(n.do)}`);
+    if (n.do) parts.push(`do: ${nameOf(n.do, "do")}`);
     return `observe(${JSON.stringify(n.subject)}${parts.length ? `, { ${parts.join(", ")} }` : ""})`;
   },
   sync: (up, n, context) => new ObserveSync(up, n, context.clock),

@@ -82,34 +82,52 @@ export class AsyncRun {
  */
 export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
   readonly #run: AsyncRun;
-  /** The latest call still pending, when there is one. */
+  /** The latest call still pending, when there is one; later calls wait for it. */
   #pending: Promise<IteratorResult<T>> | undefined;
+  /** Calls waiting behind a pending one. */
+  #queued = 0;
 
   constructor(plan: Plan, options: IterateOptions = {}) {
     this.#run = new AsyncRun(plan, options);
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#pending !== undefined) return this.#track(this.#pending.then(this.#pull, this.#pull) as Promise<IteratorResult<T>>);
+    if (this.#pending !== undefined) {
+      this.#queued++;
+      return (this.#pending = this.#pending.then(this.#pullQueued, this.#pullQueued));
+    }
     let pulled: Pulled;
     try {
       pulled = this.#run.next();
     } catch (error) {
       return Promise.reject(error);
     }
-    return isPromise(pulled) ? this.#track(pulled as Promise<IteratorResult<T>>) : Promise.resolve(pulled as IteratorResult<T>);
+    if (!isPromise(pulled)) return Promise.resolve(pulled as IteratorResult<T>);
+    return (this.#pending = pulled.then(this.#settled, this.#failed) as Promise<IteratorResult<T>>);
   }
 
-  readonly #pull = (): Pulled => this.#run.next();
+  /** A call made while another was pending: pulls once the calls before it settled. */
+  readonly #pullQueued = (): Promise<IteratorResult<T>> => {
+    this.#queued--;
+    let pulled: Pulled;
+    try {
+      pulled = this.#run.next();
+    } catch (error) {
+      pulled = Promise.reject(error);
+    }
+    return Promise.resolve(pulled).then(this.#settled, this.#failed) as Promise<IteratorResult<T>>;
+  };
 
-  #track(promise: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
-    this.#pending = promise;
-    const clear = () => {
-      if (this.#pending === promise) this.#pending = undefined;
-    };
-    promise.then(clear, clear);
-    return promise;
-  }
+  // Bound once: settling a call costs no closure. The queue is empty again once no call waits.
+  readonly #settled = (result: IteratorResult<unknown>): IteratorResult<unknown> => {
+    if (this.#queued === 0) this.#pending = undefined;
+    return result;
+  };
+
+  readonly #failed = (error: unknown): never => {
+    if (this.#queued === 0) this.#pending = undefined;
+    throw error;
+  };
 
   async return(value?: unknown): Promise<IteratorResult<T>> {
     await this.#run.return();

@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from "../internal/clock.js";
 import { operatorOf } from "../operators/index.js";
 import type { Plan, RunContext, Step, SyncPull } from "../plan.js";
-import { openSourceSync } from "./source.js";
-import { StepsSync } from "./steps.js";
+import { ArraySource, openSourceSync } from "./source.js";
+import { ArrayStepsSync, StepsSync } from "./steps.js";
 
 /** Options of one iteration. */
 export interface IterateOptions {
@@ -43,7 +43,7 @@ export function buildSync(plan: Plan, context: RunContext): SyncPull {
     const steps: Step[] = [];
     for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "sync")); i++) steps.push(step);
     if (steps.length > 0) {
-      stage = new StepsSync(stage, steps, context);
+      stage = stage instanceof ArraySource ? new ArrayStepsSync(stage.array, steps, context) : new StepsSync(stage, steps, context);
       continue;
     }
     const node = nodes[i++]!;
@@ -77,14 +77,13 @@ export class StreamIterator<T> implements IterableIterator<T> {
   }
 
   next(): IteratorResult<T> {
-    if (this.#done) return { done: true, value: undefined };
-    if (this.#signal?.aborted) {
+    // No done flag here: every stage answers END once it is done.
+    if (this.#signal !== undefined && this.#signal.aborted) {
+      if (this.#done) return { done: true, value: undefined };
       this.return();
       throw this.#signal.reason;
     }
-    const result = this.#head.next() as IteratorResult<T>;
-    if (result.done) this.#done = true;
-    return result;
+    return this.#head.next() as IteratorResult<T>;
   }
 
   return(value?: unknown): IteratorResult<T> {

@@ -31,19 +31,21 @@ export class IteratorSource implements SyncPull {
   }
 }
 
-/** An array read by index: the fastest sync source. */
-class ArraySource implements SyncPull {
-  readonly #array: ArrayLike<unknown>;
+/** An array read by index: the fastest sync source. A run of steps right after it reads `array` itself. */
+export class ArraySource implements SyncPull {
+  readonly array: ArrayLike<unknown>;
   #index = 0;
+  #closed = false;
   constructor(array: ArrayLike<unknown>) {
-    this.#array = array;
+    this.array = array;
   }
   next(): IteratorResult<unknown> {
-    const array = this.#array;
-    return this.#index < array.length ? element(array[this.#index++]) : ((this.#index = Infinity), END);
+    if (!this.#closed && this.#index < this.array.length) return { done: false, value: this.array[this.#index++] };
+    this.#closed = true;
+    return { done: true, value: undefined };
   }
   return(): void {
-    this.#index = Infinity;
+    this.#closed = true;
   }
 }
 

@@ -1,45 +1,99 @@
 import { isPromise } from "../internal/promise.js";
-import { END, element, type AsyncPull, type Pulled, type RunContext, type Step, type SyncPull } from "../plan.js";
+import { END, element, type AsyncPull, type CallOptions, type Pulled, type RunContext, type Step, type SyncPull } from "../plan.js";
 
-/** Marks an element that a filter dropped. */
+/** What a fused run of steps returns for an element that a filter dropped. */
 const SKIPPED = Symbol("SKIPPED");
-type Applied = IteratorResult<unknown> | typeof SKIPPED;
+
+/** A fused run of steps: the element's output, SKIPPED, or (in async iteration) a promise of either. */
+type Apply = (value: unknown) => unknown;
+
+const identity: Apply = (value) => value;
 
 /**
- * A run of sequential map/do/filter steps executed as one loop: the hot path.
- * An error thrown by a step drops that element and leaves the loop usable.
+ * Composes the steps into one function, innermost last, so each element goes
+ * through plain nested calls: the hot path. For sync iteration a callback that
+ * returns a promise is a TypeError naming its operation.
+ */
+export function composeSync(steps: readonly Step[], options: CallOptions): Apply {
+  let apply = identity;
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const then = apply;
+    const step = steps[k]!;
+    const fn = step.fn;
+    if (step.kind === "map") {
+      apply = (x) => {
+        const out = fn(x, options);
+        if (isPromise(out)) throw promiseInSyncIteration(step, out);
+        return then(out);
+      };
+    } else if (step.kind === "filter") {
+      apply = (x) => {
+        const keep = fn(x); // `where` sees only the element
+        if (isPromise(keep)) throw promiseInSyncIteration(step, keep);
+        return keep ? then(x) : SKIPPED;
+      };
+    } else {
+      apply = (x) => {
+        const out = fn(x, options);
+        if (isPromise(out)) throw promiseInSyncIteration(step, out);
+        return then(x);
+      };
+    }
+  }
+  return apply;
+}
+
+/** The same for async iteration: a promise from a callback is awaited and the element goes on from there. */
+function composeAsync(steps: readonly Step[], options: CallOptions): Apply {
+  let apply = identity;
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const then = apply;
+    const { fn, kind } = steps[k]!;
+    apply =
+      kind === "map"
+        ? (x) => {
+            const out = fn(x, options);
+            return isPromise(out) ? Promise.resolve(out).then(then) : then(out);
+          }
+        : kind === "filter"
+          ? (x) => {
+              const keep = fn(x); // `where` sees only the element
+              if (isPromise(keep)) return Promise.resolve(keep).then((k) => (k ? then(x) : SKIPPED));
+              return keep ? then(x) : SKIPPED;
+            }
+          : (x) => {
+              const out = fn(x, options);
+              return isPromise(out) ? Promise.resolve(out).then(() => then(x)) : then(x);
+            };
+  }
+  return apply;
+}
+
+/**
+ * A run of sequential map/do/filter steps executed as one loop. An error thrown
+ * by a step drops that element and leaves the loop usable.
  */
 export class StepsSync implements SyncPull {
   readonly #upstream: SyncPull;
-  readonly #steps: readonly Step[];
-  readonly #options: RunContext["callOptions"];
+  readonly #apply: Apply;
   #done = false;
 
   constructor(upstream: SyncPull, steps: readonly Step[], context: RunContext) {
     this.#upstream = upstream;
-    this.#steps = steps;
-    this.#options = context.callOptions;
+    this.#apply = composeSync(steps, context.callOptions);
   }
 
   next(): IteratorResult<unknown> {
     if (this.#done) return END;
-    const steps = this.#steps;
-    const options = this.#options;
-    next: for (;;) {
+    const apply = this.#apply;
+    for (;;) {
       const pulled = this.#upstream.next();
       if (pulled.done) {
         this.#done = true;
         return END;
       }
-      let value = pulled.value;
-      for (let k = 0; k < steps.length; k++) {
-        const step = steps[k]!;
-        const out = step.fn(value, options);
-        if (isPromise(out)) throw promiseInSyncIteration(step, out);
-        if (step.kind === "map") value = out;
-        else if (step.kind === "filter" && !out) continue next;
-      }
-      return element(value);
+      const out = apply(pulled.value);
+      if (out !== SKIPPED) return element(out);
     }
   }
 
@@ -50,65 +104,86 @@ export class StepsSync implements SyncPull {
   }
 }
 
+/** Steps right after an array source read the array by index: no iterator result per source element. */
+export class ArrayStepsSync implements SyncPull {
+  readonly #array: ArrayLike<unknown>;
+  readonly #apply: Apply;
+  #index = 0;
+  #closed = false; // a flag, not a swapped array or an Infinity index: the hot loop's fields keep one shape
+
+  constructor(array: ArrayLike<unknown>, steps: readonly Step[], context: RunContext) {
+    this.#array = array;
+    this.#apply = composeSync(steps, context.callOptions);
+  }
+
+  next(): IteratorResult<unknown> {
+    if (this.#closed) return { done: true, value: undefined };
+    const array = this.#array;
+    const apply = this.#apply;
+    while (this.#index < array.length) {
+      const out = apply(array[this.#index++]);
+      if (out !== SKIPPED) return { done: false, value: out }; // a literal, not element(): measurably faster here
+    }
+    this.#closed = true;
+    return { done: true, value: undefined };
+  }
+
+  return(): void {
+    this.#closed = true;
+  }
+}
+
 /**
  * The same run of steps under async iteration. It answers synchronously while
  * upstream and the callbacks do, and awaits only values that are promises.
  */
 export class StepsAsync implements AsyncPull {
   readonly #upstream: AsyncPull;
-  readonly #steps: readonly Step[];
-  readonly #options: RunContext["callOptions"];
+  readonly #apply: Apply;
   #done = false;
 
   constructor(upstream: AsyncPull, steps: readonly Step[], context: RunContext) {
     this.#upstream = upstream;
-    this.#steps = steps;
-    this.#options = context.callOptions;
+    this.#apply = composeAsync(steps, context.callOptions);
   }
 
   next(): Pulled {
     if (this.#done) return END;
+    const apply = this.#apply;
     for (;;) {
       const pulled = this.#upstream.next();
-      if (isPromise(pulled)) return this.#slowly(pulled.then((p) => this.#handle(p)));
-      const out = this.#handle(pulled);
+      if (isPromise(pulled)) return pulled.then(this.#afterPull);
+      if (pulled.done) return this.#end();
+      const out = apply(pulled.value);
       if (out === SKIPPED) continue;
-      return isPromise(out) ? this.#slowly(out) : out;
+      return isPromise(out) ? this.#slowly(out) : element(out);
     }
   }
 
-  /** Once something is pending, goes on as a plain async loop, so no promise chain grows while filtering. */
-  async #slowly(pending: Promise<Applied>): Promise<IteratorResult<unknown>> {
-    let out = await pending;
+  readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {
+    if (pulled.done) return this.#end();
+    const out = this.#apply(pulled.value);
+    return out === SKIPPED || isPromise(out) ? this.#slowly(out) : element(out);
+  };
+
+  /**
+   * Once something is pending, goes on as a plain async loop until an element
+   * comes out, so no promise chain grows while a filter drops elements.
+   */
+  async #slowly(pending: unknown): Promise<IteratorResult<unknown>> {
+    let out = pending === SKIPPED ? pending : await pending;
     while (out === SKIPPED) {
-      if (this.#done) return END;
-      out = await this.#handle(await this.#upstream.next());
+      const pulled = await this.#upstream.next();
+      if (pulled.done) return this.#end();
+      out = this.#apply(pulled.value);
+      if (isPromise(out)) out = await out;
     }
-    return out;
+    return element(out);
   }
 
-  #handle(pulled: IteratorResult<unknown>): Applied | Promise<Applied> {
-    if (!pulled.done) return this.#apply(pulled.value, 0);
+  #end(): IteratorResult<unknown> {
     this.#done = true;
     return END;
-  }
-
-  /** Runs steps `from`.. on `value`; on the first promise, goes on once it settles. */
-  #apply(value: unknown, from: number): Applied | Promise<Applied> {
-    const steps = this.#steps;
-    for (let k = from; k < steps.length; k++) {
-      const step = steps[k]!;
-      const out = step.fn(value, this.#options);
-      if (isPromise(out)) {
-        return Promise.resolve(out).then((settled) => {
-          if (step.kind === "filter" && !settled) return SKIPPED;
-          return this.#apply(step.kind === "map" ? settled : value, k + 1);
-        });
-      }
-      if (step.kind === "map") value = out;
-      else if (step.kind === "filter" && !out) return SKIPPED;
-    }
-    return element(value);
   }
 
   return(): void | Promise<void> {

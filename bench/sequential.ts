@@ -1,0 +1,146 @@
+/** W1-W3: the sequential pipeline filter(odd).map(String), sync and async, against a hand loop and the peers. */
+import { Readable } from "node:stream";
+import { Effect, Stream as EffectStream } from "effect";
+import { from as ixFrom } from "ix/Ix.iterable";
+import { filter as ixFilter, map as ixMap } from "ix/Ix.iterable.operators";
+import { from as ixFromAsync } from "ix/Ix.asynciterable";
+import { filter as ixFilterAsync, map as ixMapAsync } from "ix/Ix.asynciterable.operators";
+import { filter as siFilter, map as siMap } from "streaming-iterables";
+import { stream } from "streamable-ts";
+import { integers, measure, table, target, type Measured } from "./harness.js";
+
+const odd = (x: number) => (x & 1) === 1;
+
+async function* filterGen<T>(source: AsyncIterable<T> | Iterable<T>, f: (x: T) => boolean) {
+  for await (const x of source) if (f(x)) yield x;
+}
+async function* mapGen<T, U>(source: AsyncIterable<T>, f: (x: T) => U) {
+  for await (const x of source) yield f(x);
+}
+async function* range(n: number) {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+async function drainAsync(it: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of it) n++;
+  return n;
+}
+
+export async function sequential(): Promise<void> {
+  // W1: sync iteration.
+  const w1: Measured[] = [];
+  w1.push(
+    await measure({
+      name: "hand-written for loop",
+      run: (n) => {
+        const a = integers(n);
+        let count = 0;
+        let last = "";
+        for (let i = 0; i < a.length; i++) {
+          const x = a[i]!;
+          if (odd(x)) {
+            last = String(x);
+            count++;
+          }
+        }
+        return count + last.length;
+      },
+    }),
+  );
+  w1.push(
+    await measure({
+      name: "streamable-ts for...of",
+      run: (n) => {
+        let count = 0;
+        for (const _ of stream(integers(n)).filter(odd).map(String)) count++;
+        return count;
+      },
+    }),
+  );
+  w1.push(
+    await measure({
+      name: "IxJS Iterable",
+      run: (n) => {
+        let count = 0;
+        for (const _ of ixFrom(integers(n)).pipe(ixFilter(odd), ixMap(String))) count++;
+        return count;
+      },
+    }),
+  );
+  table("W1 filter(odd).map(String), sync iteration", w1, "hand-written for loop");
+  const w1ratio = w1[1]!.perSecond / w1[0]!.perSecond;
+  target("W1 >= 0.7x a hand-written loop", w1ratio >= 0.7, `${w1ratio.toFixed(2)}x`);
+
+  // W2: the same pipeline consumed asynchronously.
+  const w2: Measured[] = [];
+  const pipeline = (n: number) => stream(integers(n)).filter(odd).map(String);
+  w2.push(await measure({ name: "async generator per stage", run: (n) => drainAsync(mapGen(filterGen(integers(n), odd), String)) }));
+  w2.push(await measure({ name: "streamable-ts for await", run: (n) => drainAsync(pipeline(n)) }));
+  w2.push(await measure({ name: "streamable-ts count()", run: (n) => pipeline(n).count() }));
+  w2.push(await measure({ name: "streamable-ts toArray()", run: (n) => pipeline(n).toArray() }));
+  w2.push(await measure({ name: "streamable-ts run()", run: (n) => pipeline(n).run() }));
+  w2.push(
+    await measure({
+      name: "hand-written loop into an array",
+      run: (n) => {
+        const a = integers(n);
+        const out: string[] = [];
+        for (let i = 0; i < a.length; i++) if (odd(a[i]!)) out.push(String(a[i]));
+        return out.length;
+      },
+    }),
+  );
+  w2.push(
+    await measure({
+      name: "Effect Stream.runCollect",
+      run: (n) => Effect.runPromise(EffectStream.fromIterable(integers(n)).pipe(EffectStream.filter(odd), EffectStream.map(String), EffectStream.runCollect)),
+    }),
+  );
+  w2.push(await measure({ name: "streaming-iterables", run: (n) => drainAsync(siMap(String, siFilter(odd, integers(n)))) }));
+  w2.push(await measure({ name: "IxJS AsyncIterable", run: (n) => drainAsync(ixFromAsync(integers(n)).pipe(ixFilterAsync(odd), ixMapAsync(String))) }));
+  w2.push(await measure({ name: "Node Readable operators", run: (n) => drainAsync(Readable.from(integers(n)).filter(odd).map(String)) }));
+  w2.push(
+    await measure({
+      name: "Effect Stream.runCount",
+      run: (n) => Effect.runPromise(EffectStream.fromIterable(integers(n)).pipe(EffectStream.filter(odd), EffectStream.map(String), EffectStream.runCount)),
+    }),
+  );
+  table("W2 filter(odd).map(String), async consumption", w2, "async generator per stage");
+  const rate = (name: string) => w2.find((r) => r.name === name)!.perSecond;
+  const forAwait = rate("streamable-ts for await");
+  const chain = rate("async generator per stage");
+  const si = rate("streaming-iterables");
+  target("W2 for await >= 3x the async generator chain", forAwait >= 3 * chain, `${(forAwait / chain).toFixed(2)}x`);
+  target("W2 for await >= 3x streaming-iterables", forAwait >= 3 * si, `${(forAwait / si).toFixed(2)}x`);
+  const effect = rate("Effect Stream.runCount");
+  for (const t of ["count()", "toArray()", "run()"]) {
+    const r = rate(`streamable-ts ${t}`);
+    target(`W2 ${t} >= Effect's runCount`, r >= effect, `${(r / effect).toFixed(2)}x`);
+  }
+  // toArray keeps every element: it is bound by allocation, like any loop that collects.
+  const collect = rate("Effect Stream.runCollect");
+  const push = rate("hand-written loop into an array");
+  const toArray = rate("streamable-ts toArray()");
+  console.log(`  info toArray() is ${(toArray / collect).toFixed(2)}x Effect's runCollect and ${(toArray / push).toFixed(2)}x a hand-written loop into an array`);
+
+  // W3: an async generator source through filter/map.
+  const w3: Measured[] = [];
+  w3.push(
+    await measure({
+      name: "hand-written for await",
+      run: async (n) => {
+        let count = 0;
+        for await (const x of range(n)) if (odd(x)) (String(x), count++);
+        return count;
+      },
+    }),
+  );
+  w3.push(await measure({ name: "streamable-ts for await", run: (n) => drainAsync(stream(range(n)).filter(odd).map(String)) }));
+  w3.push(await measure({ name: "streamable-ts count()", run: (n) => stream(range(n)).filter(odd).map(String).count() }));
+  table("W3 async generator source, filter(odd).map(String)", w3, "hand-written for await");
+  for (const row of w3.slice(1)) {
+    const ratio = w3[0]!.perSecond / row.perSecond;
+    target(`W3 ${row.name} within 1.3x of a hand-written for await`, ratio <= 1.3, `${ratio.toFixed(2)}x the time`);
+  }
+}
