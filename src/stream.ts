@@ -48,7 +48,7 @@ export class Stream<T> implements AsyncIterable<T> {
    * @param into - Called with the element and `{ signal }`, a signal aborted when the iteration ends early.
    * @example Parse lines
    * ```ts
-   * await stream(["1", "2"]).map(Number).toArray(); // [1, 2]
+   * await stream(["1", "2"]).map(Number).toArray(); // → [1, 2]
    * ```
    */
   map<U>(into: (value: T, options: CallOptions) => U, options?: MapOptions): Stream<Awaited<U>> {
@@ -61,7 +61,9 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example Log each element
    * ```ts
-   * await stream([1, 2]).do((x) => console.log(x)).toArray(); // logs 1, 2; [1, 2]
+   * const seen: number[] = [];
+   * await stream([1, 2]).do((x) => void seen.push(x)).toArray(); // → [1, 2]
+   * seen; // → [1, 2]
    * ```
    */
   do(effect: (value: T, options: CallOptions) => unknown, options?: MapOptions): Stream<T> {
@@ -74,7 +76,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example Keep even numbers
    * ```ts
-   * await stream([1, 2, 3, 4]).filter((x) => x % 2 === 0).toArray(); // [2, 4]
+   * await stream([1, 2, 3, 4]).filter((x) => x % 2 === 0).toArray(); // → [2, 4]
    * ```
    */
   filter<S extends T>(where: (value: T) => value is S): Stream<S>;
@@ -91,7 +93,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example Flatten pages
    * ```ts
-   * await stream([[1, 2], [3]]).flatten().toArray(); // [1, 2, 3]
+   * await stream([[1, 2], [3]]).flatten().toArray(); // → [1, 2, 3]
    * ```
    */
   flatten<U>(this: Stream<Iterable<U> | AsyncIterable<U>>, options?: FlattenOptions): Stream<U> {
@@ -109,7 +111,7 @@ export class Stream<T> implements AsyncIterable<T> {
    * @throws RangeError if `upTo` is below 1 or not an integer.
    * @example Batches of two
    * ```ts
-   * await stream([1, 2, 3, 4, 5]).group(2).toArray(); // [[1, 2], [3, 4], [5]]
+   * await stream([1, 2, 3, 4, 5]).group(2).toArray(); // → [[1, 2], [3, 4], [5]]
    * ```
    */
   group(upTo?: number): Stream<T[]>;
@@ -126,7 +128,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example The first three
    * ```ts
-   * await stream([1, 2, 3, 4]).take(3).toArray(); // [1, 2, 3]
+   * await stream([1, 2, 3, 4]).take(3).toArray(); // → [1, 2, 3]
    * ```
    */
   take(until: number | ((value: T) => unknown)): Stream<T> {
@@ -140,7 +142,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example Skip a header
    * ```ts
-   * await stream(["id", "1", "2"]).skip(1).toArray(); // ["1", "2"]
+   * await stream(["id", "1", "2"]).skip(1).toArray(); // → ["1", "2"]
    * ```
    */
   skip(until: number | ((value: T) => unknown)): Stream<T> {
@@ -156,10 +158,8 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example Skip what does not parse
    * ```ts
-   * await stream(["1", "x", "3"])
-   *   .map((s) => { const n = Number(s); if (Number.isNaN(n)) throw new SyntaxError(s); return n; })
-   *   .catch(SyntaxError)
-   *   .toArray(); // [1, 3]
+   * const parse = (s: string) => { const n = Number(s); if (Number.isNaN(n)) throw new SyntaxError(s); return n; };
+   * await stream(["1", "x", "3"]).map(parse).catch(SyntaxError).toArray(); // → [1, 3]
    * ```
    */
   catch(): Stream<T>;
@@ -192,7 +192,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
-   * await stream([1]).concat([2], [3]).toArray(); // [1, 2, 3]
+   * await stream([1]).concat([2], [3]).toArray(); // → [1, 2, 3]
    * ```
    */
   concat<U>(...sources: (Iterable<U> | AsyncIterable<U>)[]): Stream<T | U> {
@@ -205,7 +205,7 @@ export class Stream<T> implements AsyncIterable<T> {
    * @example
    * ```ts
    * const evens = (s: Stream<number>) => s.filter((x) => x % 2 === 0);
-   * await stream([1, 2, 3, 4]).pipe(evens).toArray(); // [2, 4]
+   * await stream([1, 2, 3, 4]).pipe(evens).toArray(); // → [2, 4]
    * ```
    */
   pipe<R, A extends unknown[]>(fn: (stream: this, ...args: A) => R, ...args: A): R {
@@ -260,7 +260,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
-   * stream([1, 2]).map(String).explain(); // "stream([1, 2])\n  .map(String)"
+   * stream([1, 2]).map(String).explain(); // → "stream([1, 2])\n  .map(String)"
    * ```
    */
   explain(): string {
@@ -334,7 +334,7 @@ export interface SyncStream<T> extends Stream<T>, Iterable<T> {
  * @throws TypeError if `source` is none of these.
  * @example
  * ```ts
- * for (const n of stream([1, 2, 3]).map((x) => x * 10)) console.log(n); // 10, 20, 30
+ * [...stream([1, 2, 3]).map((x) => x * 10)]; // → [10, 20, 30]
  * ```
  */
 export function stream<T>(source: Iterable<T>): SyncStream<T>;
