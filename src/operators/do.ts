@@ -1,25 +1,35 @@
-import { isAsyncFunction } from "../internal/promise.js";
+import { ConcurrentStage } from "../internal/pool.js";
+import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
-import { func, options } from "../internal/validate.js";
+import { func } from "../internal/validate.js";
 import type { CallOptions, Operator, Step } from "../plan.js";
 import { StepsAsync, StepsSync } from "../run/steps.js";
-import type { MapOptions } from "./map.js";
+import { concurrencyOptions, explainConcurrency, type Concurrency } from "./map.js";
 
-export interface DoNode {
+export interface DoNode extends Concurrency {
   readonly op: "do";
   readonly effect: (value: unknown, options: CallOptions) => unknown;
 }
 
 export function doNode(effect: unknown, opts: unknown): DoNode {
-  options<MapOptions>("do", opts, []);
-  return Object.freeze({ op: "do", effect: func<DoNode["effect"]>("effect", effect) });
+  const fn = func<DoNode["effect"]>("effect", effect);
+  return Object.freeze({ op: "do", effect: fn, ...concurrencyOptions("do", opts) });
 }
 
 /** `do` is `map` that hands back its input once the effect has run (and settled). */
 export const doOperator: Operator<DoNode> = {
-  explain: (n) => `do(${nameOf(n.effect)})`,
+  explain: (n) => `do(${nameOf(n.effect)}${explainConcurrency(n)})`,
   asyncOnly: (n) => (isAsyncFunction(n.effect) ? `do(${nameOf(n.effect)}) with an async function` : undefined),
-  step: (n) => ({ kind: "do", fn: n.effect as Step["fn"], label: doOperator.explain(n) }),
+  step: (n, mode) =>
+    mode === "sync" || n.concurrency === 1 ? { kind: "do", fn: n.effect as Step["fn"], label: doOperator.explain(n) } : undefined,
   sync: (up, n, context) => new StepsSync(up, [doOperator.step!(n, "sync")!], context),
-  async: (up, n, context) => new StepsAsync(up, [doOperator.step!(n, "async")!], context),
+  async: (up, n, context) => {
+    if (n.concurrency === 1) return new StepsAsync(up, [doOperator.step!(n, "async")!], context);
+    const effect = n.effect;
+    const task = (x: unknown, options: CallOptions) => {
+      const out = effect(x, options);
+      return isPromise(out) ? Promise.resolve(out).then(() => x) : x;
+    };
+    return new ConcurrentStage(up, task, n, context.callOptions);
+  },
 };

@@ -1,0 +1,251 @@
+// map and do with `concurrency`: the in-flight bound, ordering, error positions, pull-ahead, cancellation.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { stream } from "streamable-ts";
+import { ManualClock, settle } from "./support/clock.js";
+import { Deferred } from "./support/deferred.js";
+import { CountingSource, err, fail, forEachMode } from "./support/modes.js";
+
+/** Calls that each return a promise the test settles by hand, counting how many are in flight. */
+function handSettled() {
+  const calls = new Map<number, Deferred<number>>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const fn = (x: number) => {
+    const d = new Deferred<number>();
+    calls.set(x, d);
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    return d.promise.finally(() => inFlight--);
+  };
+  return {
+    fn,
+    call: (x: number) => calls.get(x)!,
+    started: () => [...calls.keys()],
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+  };
+}
+
+test("ordered: at most `concurrency` calls run, concurrency + 1 are pulled, results in upstream order", async () => {
+  const source = new CountingSource([0, 1, 2, 3, 4]);
+  const calls = handSettled();
+  const it = stream(source.sync()).map(calls.fn, { concurrency: 2 })[Symbol.asyncIterator]();
+  const first = it.next();
+  await settle();
+  assert.deepEqual(calls.started(), [0, 1], "two calls run");
+  assert.equal(source.pulls, 3, "one more element is pulled, waiting for a slot");
+  calls.call(1).resolve(10); // a later result finishes first...
+  await settle();
+  assert.deepEqual(calls.started(), [0, 1, 2], "...its slot goes to the waiting element at once");
+  calls.call(0).resolve(0);
+  assert.deepEqual(await first, { done: false, value: 0 }, "...but the head comes out first");
+  assert.deepEqual(await it.next(), { done: false, value: 10 });
+  for (const x of [2, 3, 4]) {
+    const next = it.next();
+    await settle();
+    calls.call(x).resolve(x * 10);
+    assert.deepEqual(await next, { done: false, value: x * 10 });
+  }
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+  assert.equal(calls.maxInFlight, 2);
+});
+
+test("as completed: results in completion order", async () => {
+  const calls = handSettled();
+  const it = stream([0, 1, 2]).map(calls.fn, { concurrency: 3, asCompleted: true })[Symbol.asyncIterator]();
+  const first = it.next();
+  await settle();
+  calls.call(2).resolve(20);
+  assert.deepEqual(await first, { done: false, value: 20 });
+  calls.call(0).resolve(0);
+  assert.deepEqual(await it.next(), { done: false, value: 0 });
+  calls.call(1).resolve(10);
+  assert.deepEqual(await it.next(), { done: false, value: 10 });
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+});
+
+test("ordered: a failing call comes out in its place; an upstream error keeps its place", async () => {
+  const s = stream(new CountingSource([1, 2, fail("upstream"), 3]).sync()).map(
+    async (x: number) => {
+      if (x === 2) throw new Error("call failed");
+      return x;
+    },
+    { concurrency: 3 },
+  );
+  const out = await collect(s);
+  assert.deepEqual(out, [1, err("call failed"), err("upstream"), 3]);
+});
+
+test("as completed: an upstream error comes out at once, ahead of pending calls", async () => {
+  const calls = handSettled();
+  const it = stream(new CountingSource([0, fail("upstream"), 1]).sync()).map(calls.fn, { concurrency: 2, asCompleted: true })[Symbol.asyncIterator]();
+  await assert.rejects(it.next(), /upstream/);
+  const next = it.next();
+  await settle();
+  calls.call(1).resolve(10);
+  assert.deepEqual(await next, { done: false, value: 10 });
+  calls.call(0).resolve(0);
+  assert.deepEqual(await it.next(), { done: false, value: 0 });
+});
+
+test("memory stays bounded: a slow head never lets more than concurrency + 1 elements be pulled ahead", async () => {
+  const source = new CountingSource([...Array(100).keys()]);
+  const calls = handSettled();
+  const it = stream(source.sync()).map(calls.fn, { concurrency: 4 })[Symbol.asyncIterator]();
+  const first = it.next();
+  await settle();
+  for (const x of [1, 2, 3, 4]) calls.call(x)?.resolve(x);
+  await settle();
+  assert.equal(source.pulls, 5, "the head is slow: nothing more is pulled however many others finish");
+  calls.call(0).resolve(0);
+  assert.deepEqual(await first, { done: false, value: 0 });
+});
+
+test("do with concurrency yields the inputs, in order, after their effects", async () => {
+  const effects: number[] = [];
+  const s = stream([3, 1, 2]).do(
+    async (x: number) => {
+      await new Promise((r) => setImmediate(r, undefined));
+      effects.push(x);
+    },
+    { concurrency: 3 },
+  );
+  assert.deepEqual(await s.toArray(), [3, 1, 2]);
+  assert.deepEqual(effects.sort(), [1, 2, 3]);
+});
+
+test("sync iteration runs sync callbacks one after the other, whatever the concurrency", () => {
+  assert.deepEqual([...stream([1, 2, 3]).map((x) => x * 2, { concurrency: 3 })], [2, 4, 6]);
+});
+
+test("early exit: upstream closed once, in-flight signals aborted, late failures raise nothing", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => void unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const source = new CountingSource([0, 1, 2, 3]);
+    const signals: AbortSignal[] = [];
+    const calls = new Map<number, Deferred<number>>();
+    const s = stream(source.sync()).map(
+      (x: number, { signal }) => {
+        signals.push(signal);
+        const d = new Deferred<number>();
+        calls.set(x, d);
+        return d.promise;
+      },
+      { concurrency: 2 },
+    );
+    const it = s[Symbol.asyncIterator]();
+    const first = it.next();
+    await settle();
+    calls.get(0)!.resolve(0);
+    assert.deepEqual(await first, { done: false, value: 0 });
+    const closing = it.return!();
+    await settle();
+    assert.equal(source.returns, 1);
+    assert.ok(signals.every((signal) => signal.aborted), "every call's signal is aborted");
+    for (const [x, d] of calls) if (x !== 0) d.reject(new Error(`late failure ${x}`));
+    await closing;
+    await settle();
+    assert.deepEqual(unhandled, []);
+    assert.deepEqual(await it.next(), { done: true, value: undefined });
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
+test("an aborted terminal signal rejects at once and aborts the calls in flight", async () => {
+  const controller = new AbortController();
+  const signals: AbortSignal[] = [];
+  const done = stream([1, 2, 3])
+    .map((x: number, { signal }) => (signals.push(signal), new Promise<number>(() => {})), { concurrency: 2 })
+    .toArray({ signal: controller.signal });
+  await settle();
+  controller.abort(new Error("cancelled"));
+  await assert.rejects(done, /cancelled/);
+  assert.equal(signals.length, 2);
+  assert.ok(signals.every((signal) => signal.aborted));
+});
+
+test("bad concurrency options throw when the pipeline is built", () => {
+  assert.throws(() => stream([1]).map(String, { concurrency: 0 }), { name: "RangeError", message: "`concurrency` must be an integer >= 1, got 0" });
+  assert.throws(() => stream([1]).do(String, { concurrency: 1.5 }), { name: "RangeError", message: "`concurrency` must be an integer >= 1, got 1.5" });
+  assert.throws(() => stream([1]).map(String, { asCompleted: 1 } as never), { message: "`asCompleted` must be a boolean, got 1" });
+});
+
+test("explain shows concurrency options", () => {
+  assert.equal(stream([1]).map(String, { concurrency: 3, asCompleted: true }).explain(), "stream([1])\n  .map(String, { concurrency: 3, asCompleted: true })");
+  assert.equal(stream([1]).do(String, { concurrency: 2 }).explain(), "stream([1])\n  .do(String, { concurrency: 2 })");
+});
+
+/** Every element and error, going on after errors. */
+async function collect<T>(s: AsyncIterable<T>): Promise<(T | { error: string })[]> {
+  const out: (T | { error: string })[] = [];
+  const it = s[Symbol.asyncIterator]();
+  for (;;) {
+    try {
+      const r = await it.next();
+      if (r.done) return out;
+      out.push(r.value);
+    } catch (e) {
+      out.push(err((e as Error).message));
+    }
+  }
+}
+
+test("property: random latencies and failures give the sequential result, never over the bound", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ latency: fc.integer({ min: 0, max: 20 }), fails: fc.boolean(), upstreamFails: fc.boolean() }), { maxLength: 30 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.boolean(),
+      async (items, concurrency, asCompleted) => {
+        const clock = new ManualClock();
+        let inFlight = 0;
+        let maxInFlight = 0;
+        const source = items.map((item, i) => (item.upstreamFails ? fail(`upstream ${i}`) : i));
+        const call = async (i: number) => {
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          try {
+            await clock.sleep(items[i]!.latency);
+            if (items[i]!.fails) throw new Error(`call ${i}`);
+            return i;
+          } finally {
+            inFlight--;
+          }
+        };
+        const sequential = source.map((x, i) => (typeof x !== "number" ? err(`upstream ${i}`) : items[i]!.fails ? err(`call ${i}`) : i));
+        let finished = false;
+        const output = collect(stream(new CountingSource(source).sync()).map(call, { concurrency, asCompleted })).finally(() => (finished = true));
+        while (!finished) await clock.advance(1);
+        const out = await output;
+        assert.ok(maxInFlight <= concurrency, `max in flight ${maxInFlight} > ${concurrency}`);
+        const key = (x: unknown) => JSON.stringify(x);
+        if (asCompleted) assert.deepEqual(out.map(key).sort(), sequential.map(key).sort());
+        else assert.deepEqual(out, sequential);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+forEachMode("map and do with concurrency give the sequential result in every mode", async (mode) => {
+  const items = [1, 2, fail("bad"), 3, 4];
+  const double = mode.fn((x: number) => {
+    if (x === 3) throw new Error("three");
+    return x * 2;
+  });
+  for (const asCompleted of [false, true]) {
+    const mapped = await mode.collect(stream(mode.source(items).iterable).map(double, { concurrency: 3, asCompleted }));
+    const expected = [2, 4, err("bad"), err("three"), 8];
+    if (asCompleted && mode.iteration === "async") assert.deepEqual(mapped.map((x) => JSON.stringify(x)).sort(), expected.map((x) => JSON.stringify(x)).sort());
+    else assert.deepEqual(mapped, expected);
+    const done = await mode.collect(stream(mode.source([1, 2, 3]).iterable).do(mode.fn(() => undefined), { concurrency: 2, asCompleted }));
+    assert.deepEqual(done.map(Number).sort(), [1, 2, 3]);
+  }
+});
