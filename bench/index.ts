@@ -1,8 +1,12 @@
 /**
  * `npm run bench`: streamable-ts against a hand-written loop and its peers, same
  * workloads, same run. Prints throughput, ratios, and each target of the issues.
+ * `npm run bench -- concurrency` runs one group.
  */
+import { concurrency } from "./concurrency.js";
 import { sequential } from "./sequential.js";
 
+const groups: Record<string, () => Promise<void>> = { sequential, concurrency };
+const chosen = process.argv.slice(2);
 console.log(`node ${process.version}, ${process.arch}; budget ${process.env.BENCH_BUDGET_MS ?? 400} ms per size probe`);
-await sequential();
+for (const [name, run] of Object.entries(groups)) if (chosen.length === 0 || chosen.includes(name)) await run();

@@ -44,5 +44,40 @@ test("flatten: an async inner iterable in sync iteration is a clear TypeError, t
 });
 
 test("flatten: unknown options throw when the pipeline is built", () => {
-  assert.throws(() => stream([[1]]).flatten({ concurrent: 2 } as never), /unknown option `concurrent` in `flatten` options/);
+  assert.throws(() => stream([[1]]).flatten({ concurrent: 2 } as never), /unknown option `concurrent` in `flatten` options; expected `concurrency`/);
+});
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+forEachMode("flatten({ concurrency }) reads inner iterables round-robin, refilling a slot as soon as one ends", async (mode) => {
+  const letters = stream(mode.source(["hel", "lo", "!"]).iterable).flatten({ concurrency: 2 });
+  assert.deepEqual((await mode.collect(letters)).join(" "), "h l e o l !");
+  const ranges = stream(mode.source([range(0, 4), range(4, 5), range(5, 8), range(8, 10)]).iterable).flatten({ concurrency: 2 });
+  assert.deepEqual(await mode.collect(ranges), [0, 4, 1, 2, 5, 3, 6, 7, 8, 9]);
+});
+
+forEachMode("flatten({ concurrency }): inner errors resume that inner; upstream errors and non-iterables come out in turn", async (mode) => {
+  const inner = new CountingSource([1, fail("inner"), 2]);
+  const s = stream(mode.source<unknown>([inner.sync(), fail("outer"), 3, [4, 5]]).iterable as Iterable<Iterable<number>>).flatten({ concurrency: 2 });
+  assert.deepEqual(await mode.collect(s), [1, err("outer"), err("inner"), err("`flatten` expects iterables, got 3"), 2, 4, 5]);
+});
+
+forEachMode("flatten({ concurrency }): stopping early closes every open inner iterator and the source once", async (mode) => {
+  const a = new CountingSource([1, 2, 3]);
+  const b = new CountingSource([4, 5, 6]);
+  const { counter, iterable } = mode.source<Iterable<number>>([a.sync(), b.sync(), [7]]);
+  assert.deepEqual(await mode.collect(stream(iterable).flatten({ concurrency: 2 }), 2), [1, 4]);
+  assert.equal(a.returns, 1);
+  assert.equal(b.returns, 1);
+  assert.equal(counter.returns, 1);
+});
+
+test("flatten({ concurrency }) interleaves async inner iterables", async () => {
+  const s = stream([new CountingSource([1, 2]).async(), new CountingSource([3, 4]).async()]).flatten({ concurrency: 2 });
+  assert.deepEqual(await s.toArray(), [1, 3, 2, 4]);
+  assert.equal(s.explain().split("\n")[1], "  .flatten({ concurrency: 2 })");
+});
+
+test("flatten: a bad concurrency throws when the pipeline is built", () => {
+  assert.throws(() => stream([[1]]).flatten({ concurrency: 0 }), { name: "RangeError", message: "`concurrency` must be an integer >= 1, got 0" });
 });

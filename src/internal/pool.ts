@@ -1,4 +1,4 @@
-import { END, type AsyncPull, type CallOptions } from "../plan.js";
+import { END, type AsyncPull, type CallOptions, type Pulled } from "../plan.js";
 import { isPromise } from "./promise.js";
 
 /** A settled call, carried as a value so a failure keeps its place until it is yielded. */
@@ -6,13 +6,20 @@ export type Outcome = { readonly ok: true; readonly value: unknown } | { readonl
 
 const failed = (error: unknown): Outcome => ({ ok: false, error });
 
-/** An element's task: its outcome now, or once its promise settles. */
+/** An element's task: its result now, or a promise of it. */
 export type Task = (value: unknown, options: CallOptions) => unknown;
 
 export interface PoolOptions {
   readonly concurrency: number;
   /** Yield in completion order instead of upstream order. */
   readonly asCompleted: boolean;
+}
+
+/** One submitted element: its outcome once settled. */
+interface Entry {
+  outcome: Outcome | undefined;
+  /** Settles with the entry (ordered mode waits on the head's). */
+  settled: Promise<unknown> | undefined;
 }
 
 /**
@@ -27,6 +34,8 @@ export interface PoolOptions {
  * In order (default), results come out in upstream order, so a slow head holds
  * back results already finished; an upstream error keeps its place. As completed,
  * results come out as they settle, and an upstream error comes out at once.
+ * `next()` answers synchronously when a result is ready: no promise per element
+ * beyond the calls' own.
  */
 export class ConcurrentStage implements AsyncPull {
   readonly #upstream: AsyncPull;
@@ -35,18 +44,18 @@ export class ConcurrentStage implements AsyncPull {
   readonly #concurrency: number;
   readonly #asCompleted: boolean;
 
-  /** In order: one promise of outcome per submitted element, in upstream order. */
-  readonly #inOrder: Promise<Outcome>[] = [];
-  /** As completed: the outcomes settled and not yet yielded, in completion order. */
-  readonly #settled: Outcome[] = [];
-  /** Wakes the consumer waiting for the next settled outcome (as completed). */
+  /** Submitted and not yet yielded, in upstream order (in order) or completion order (as completed). */
+  readonly #queue: Entry[] = [];
+  /** Elements pulled and waiting for a free slot, with their entries. */
+  readonly #waiting: { value: unknown; entry: Entry }[] = [];
+  /** As completed: submitted entries not yet settled. */
+  #unsettled = 0;
+  /** Wakes the consumer waiting for a settled entry (as completed). */
   #wake: (() => void) | undefined;
-  /** Elements pulled and waiting for a free slot. */
-  readonly #waiting: unknown[] = [];
-  /** Tasks running now, to settle them on close. */
-  readonly #running = new Set<Promise<unknown>>();
-  /** Submitted and not yet yielded: running, waiting, and settled-unread. */
-  #submitted = 0;
+  /** Calls running now. */
+  #active = 0;
+  /** Resolves once no call runs, after close. */
+  #drained: (() => void) | undefined;
   #upstreamDone = false;
   #closed = false;
 
@@ -58,73 +67,99 @@ export class ConcurrentStage implements AsyncPull {
     this.#asCompleted = pool.asCompleted;
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
-    while (!this.#closed && !this.#upstreamDone && this.#submitted <= this.#concurrency) {
-      let pulled: IteratorResult<unknown>;
+  #submitted(): number {
+    return this.#asCompleted ? this.#queue.length + this.#unsettled : this.#queue.length;
+  }
+
+  next(): Pulled {
+    while (!this.#closed && !this.#upstreamDone && this.#submitted() <= this.#concurrency) {
+      let pulled: Pulled;
       try {
-        const p = this.#upstream.next();
-        pulled = isPromise(p) ? await p : p;
+        pulled = this.#upstream.next();
       } catch (error) {
         this.#submitSettled(failed(error)); // an upstream error takes a slot as an already settled result
         continue;
       }
-      if (pulled.done) this.#upstreamDone = true;
-      else this.#submit(pulled.value);
+      if (isPromise(pulled)) return pulled.then(this.#afterPull, this.#afterPullError);
+      this.#take(pulled);
     }
-    if (this.#closed || this.#submitted === 0) return END;
-    const outcome = this.#asCompleted ? await this.#nextSettled() : await this.#inOrder.shift()!;
-    if (outcome === undefined) return END; // closed while waiting
-    this.#submitted--;
-    if (outcome.ok) return { done: false, value: outcome.value };
-    throw outcome.error;
+    return this.#yield();
   }
 
+  readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {
+    this.#take(pulled);
+    return this.next();
+  };
+
+  readonly #afterPullError = (error: unknown): Pulled => {
+    this.#submitSettled(failed(error));
+    return this.next();
+  };
+
+  #take(pulled: IteratorResult<unknown>): void {
+    if (pulled.done) this.#upstreamDone = true;
+    else this.#submit(pulled.value);
+  }
+
+  /** The next result if one is ready, else a promise of it. */
+  #yield(): Pulled {
+    if (this.#closed) return END;
+    const head = this.#queue[0];
+    if (head === undefined) {
+      if (!this.#asCompleted || this.#unsettled === 0) return END;
+      return new Promise<void>((resolve) => (this.#wake = resolve)).then(this.#yieldLater);
+    }
+    if (head.outcome === undefined) return head.settled!.then(this.#yieldLater);
+    this.#queue.shift();
+    if (head.outcome.ok) return { done: false, value: head.outcome.value };
+    throw head.outcome.error;
+  }
+
+  readonly #yieldLater = (): Pulled => this.#yield();
+
   #submit(value: unknown): void {
-    this.#submitted++;
-    if (this.#running.size < this.#concurrency) this.#start(value);
-    else this.#waiting.push(value);
+    const entry: Entry = { outcome: undefined, settled: undefined };
+    if (this.#asCompleted) this.#unsettled++;
+    else this.#queue.push(entry);
+    if (this.#active < this.#concurrency) this.#start(value, entry);
+    else this.#waiting.push({ value, entry });
   }
 
   #submitSettled(outcome: Outcome): void {
-    this.#submitted++;
-    if (this.#asCompleted) this.#settle(outcome);
-    else this.#inOrder.push(Promise.resolve(outcome));
+    this.#queue.push({ outcome, settled: undefined });
+    this.#wake?.();
   }
 
-  #start(value: unknown): void {
+  #start(value: unknown, entry: Entry): void {
+    this.#active++;
     let out: unknown;
     try {
       out = this.#task(value, this.#options);
     } catch (error) {
-      out = Promise.reject(error);
+      return this.#finish(entry, failed(error));
     }
+    if (!isPromise(out)) return this.#finish(entry, { ok: true, value: out });
     // The call's failure becomes a value at once: never an unhandled rejection, even after close.
-    const settled: Promise<Outcome> = Promise.resolve(out).then(
-      (v) => this.#finish(settled, { ok: true, value: v }),
-      (e: unknown) => this.#finish(settled, failed(e)),
+    entry.settled = Promise.resolve(out).then(
+      (v) => this.#finish(entry, { ok: true, value: v }),
+      (e: unknown) => this.#finish(entry, failed(e)),
     );
-    this.#running.add(settled);
-    if (!this.#asCompleted) this.#inOrder.push(settled);
   }
 
-  /** A call settled: it frees its slot for the next waiting element. */
-  #finish(call: Promise<Outcome>, outcome: Outcome): Outcome {
-    this.#running.delete(call);
-    if (this.#asCompleted) this.#settle(outcome);
-    if (this.#waiting.length > 0 && !this.#closed) this.#start(this.#waiting.shift());
-    return outcome;
-  }
-
-  #settle(outcome: Outcome): void {
-    this.#settled.push(outcome);
-    this.#wake?.();
-  }
-
-  /** The next settled outcome in completion order, or undefined once the stage is closed. */
-  async #nextSettled(): Promise<Outcome | undefined> {
-    while (this.#settled.length === 0 && !this.#closed) await new Promise<void>((resolve) => (this.#wake = resolve));
-    this.#wake = undefined;
-    return this.#settled.shift();
+  /** A call settled: its outcome is recorded and its slot goes to the next waiting element. */
+  #finish(entry: Entry, outcome: Outcome): void {
+    entry.outcome = outcome;
+    this.#active--;
+    if (this.#asCompleted) {
+      this.#unsettled--;
+      this.#queue.push(entry);
+      const wake = this.#wake;
+      this.#wake = undefined;
+      wake?.();
+    }
+    const waiting = this.#waiting.shift();
+    if (waiting !== undefined && !this.#closed) this.#start(waiting.value, waiting.entry);
+    if (this.#active === 0) this.#drained?.();
   }
 
   /** Closes upstream, drops the elements that never started, and waits for the running calls to settle. */
@@ -133,6 +168,7 @@ export class ConcurrentStage implements AsyncPull {
     this.#closed = true;
     this.#waiting.length = 0;
     this.#wake?.();
-    await Promise.all([this.#upstream.return(), ...this.#running]);
+    const drained = this.#active === 0 ? undefined : new Promise<void>((resolve) => (this.#drained = resolve));
+    await Promise.all([this.#upstream.return(), drained]);
   }
 }

@@ -1,0 +1,72 @@
+/** W5-W6: concurrent map against a hand-written pool and the peers, ordered and as completed. */
+import { Readable } from "node:stream";
+import { Effect, Stream as EffectStream } from "effect";
+import pMap, { pMapIterable } from "p-map";
+import { parallelMap, transform } from "streaming-iterables";
+import { stream } from "streamable-ts";
+import { integers, measure, table, target, timeIt, type Measured } from "./harness.js";
+
+/** n workers sharing one iterator: the fastest a pool can be written by hand. */
+async function handPool<T>(items: Iterable<T>, concurrency: number, fn: (x: T) => Promise<unknown>): Promise<number> {
+  const it = items[Symbol.iterator]();
+  let count = 0;
+  const worker = async () => {
+    for (let r = it.next(); !r.done; r = it.next()) {
+      await fn(r.value);
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return count;
+}
+
+async function drain(it: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of it) n++;
+  return n;
+}
+
+type Contestant = [name: string, run: (n: number, c: number, fn: (x: number) => Promise<number>) => Promise<unknown>];
+
+const contestants: Contestant[] = [
+  ["hand-written pool", (n, c, fn) => handPool(integers(n), c, fn)],
+  ["streamable-ts ordered", (n, c, fn) => stream(integers(n)).map(fn, { concurrency: c }).count()],
+  ["streamable-ts asCompleted", (n, c, fn) => stream(integers(n)).map(fn, { concurrency: c, asCompleted: true }).count()],
+  ["p-map", (n, c, fn) => pMap(integers(n), fn, { concurrency: c })],
+  ["p-map pMapIterable", (n, c, fn) => drain(pMapIterable(integers(n), fn, { concurrency: c }))],
+  ["streaming-iterables parallelMap", (n, c, fn) => drain(parallelMap(c, fn, integers(n)))],
+  ["streaming-iterables transform", (n, c, fn) => drain(transform(c, fn, integers(n)))],
+  ["Node Readable.map", (n, c, fn) => drain(Readable.from(integers(n)).map(fn, { concurrency: c }))],
+  [
+    "Effect Stream.mapEffect",
+    (n, c, fn) =>
+      Effect.runPromise(EffectStream.fromIterable(integers(n)).pipe(EffectStream.mapEffect((x) => Effect.promise(() => fn(x)), { concurrency: c }), EffectStream.runCount)),
+  ],
+];
+
+export async function concurrency(): Promise<void> {
+  // W5: 2,000 calls awaiting a 5 ms timer, 50 at a time: wall time, ideally 2000 / 50 * 5 ms = 200 ms.
+  const sleep5 = (x: number) => new Promise<number>((resolve) => setTimeout(resolve, 5, x));
+  console.log("\nW5 2,000 calls of a 5 ms timer, concurrency 50 (ideal 200 ms)");
+  const w5 = new Map<string, number>();
+  for (const [name, run] of contestants) {
+    const ms = await timeIt(() => run(2_000, 50, sleep5), 3);
+    w5.set(name, ms);
+    console.log(`  ${name.padEnd(32)} ${ms.toFixed(0).padStart(5)} ms  ${(ms / 200).toFixed(2)}x ideal`);
+  }
+  const pool = w5.get("hand-written pool")!;
+  for (const mode of ["ordered", "asCompleted"]) {
+    const ratio = w5.get(`streamable-ts ${mode}`)! / pool;
+    target(`W5 ${mode} within 1.05x of a hand-written pool`, ratio <= 1.05, `${ratio.toFixed(3)}x`);
+  }
+
+  // W6: an async identity callback, 8 at a time: the engine's own cost per element.
+  const identity = async (x: number) => x;
+  const w6: Measured[] = [];
+  for (const [name, run] of contestants) w6.push(await measure({ name, run: (n) => run(n, 8, identity) }, 20_000, 1_000_000));
+  table("W6 async identity, concurrency 8", w6, "hand-written pool");
+  for (const mode of ["ordered", "asCompleted"]) {
+    const ratio = w6[0]!.perSecond / w6.find((r) => r.name === `streamable-ts ${mode}`)!.perSecond;
+    target(`W6 ${mode} per-element cost at most 1.3x a hand-written pool`, ratio <= 1.3, `${ratio.toFixed(2)}x`);
+  }
+}
