@@ -45,10 +45,21 @@ export class Stream<T> implements AsyncIterable<T> {
    * Applies `into` to each element. In async iteration a returned promise is
    * awaited. An error thrown by `into` comes out in place of its element.
    *
+   * With `concurrency: n`, up to `n` calls run at once (async iteration), results
+   * in upstream order, or in completion order with `asCompleted: true`; at most
+   * `n + 1` elements are pulled ahead of the consumer.
+   *
    * @param into - Called with the element and `{ signal }`, a signal aborted when the iteration ends early.
+   * @param options.concurrency - Calls at once, at least 1. @default 1
+   * @param options.asCompleted - Yield results as they complete. @default false
+   * @throws RangeError if `concurrency` is not an integer >= 1.
    * @example Parse lines
    * ```ts
    * await stream(["1", "2"]).map(Number).toArray(); // → [1, 2]
+   * ```
+   * @example Three calls at a time, results in order
+   * ```ts
+   * await stream([3, 1, 2]).map(async (x) => x * 10, { concurrency: 3 }).toArray(); // → [30, 10, 20]
    * ```
    */
   map<U>(into: (value: T, options: CallOptions) => U, options?: MapOptions): Stream<Awaited<U>> {
@@ -89,11 +100,16 @@ export class Stream<T> implements AsyncIterable<T> {
    * Yields the elements of each element, which must be iterable (async
    * iterables only in async iteration). A non-iterable element becomes a
    * TypeError in its place; an error from an inner iterator comes out and that
-   * same inner iterator is resumed on the next call.
+   * same inner iterator is resumed on the next call. With `concurrency: n`, up to
+   * `n` inner iterables are read round-robin, a finished one replaced at once.
    *
    * @example Flatten pages
    * ```ts
    * await stream([[1, 2], [3]]).flatten().toArray(); // → [1, 2, 3]
+   * ```
+   * @example Round-robin
+   * ```ts
+   * await stream([[1, 2], [3, 4]]).flatten({ concurrency: 2 }).toArray(); // → [1, 3, 2, 4]
    * ```
    */
   flatten<U>(this: Stream<Iterable<U> | AsyncIterable<U>>, options?: FlattenOptions): Stream<U> {
