@@ -7,3 +7,6 @@ export type { FlattenOptions } from "./operators/flatten.js";
 export type { GroupOptions } from "./operators/group.js";
 export type { CatchOptions, ErrorClass } from "./operators/catch.js";
 export type { Observation, ObserveOptions } from "./operators/observe.js";
+export type { ThrottleOptions } from "./operators/throttle.js";
+export type { Duration } from "./internal/duration.js";
+export { systemClock } from "./internal/clock.js";

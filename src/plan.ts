@@ -9,6 +9,8 @@ import type { MapNode } from "./operators/map.js";
 import type { ObserveNode } from "./operators/observe.js";
 import type { SkipNode } from "./operators/skip.js";
 import type { TakeNode } from "./operators/take.js";
+import type { ThrottleNode } from "./operators/throttle.js";
+import type { BufferNode } from "./operators/buffer.js";
 
 /** What a stream reads from: an iterable, an async iterable, or a pull function called once per element. */
 export type Source<T> = Iterable<T> | AsyncIterable<T> | (() => T | PromiseLike<T>);
@@ -24,7 +26,9 @@ export type PlanNode =
   | SkipNode
   | CatchNode
   | ObserveNode
-  | ConcatNode;
+  | ConcatNode
+  | ThrottleNode
+  | BufferNode;
 
 /** A plan: the source and the operations applied to it, in order. Immutable. */
 export interface Plan {

@@ -8,8 +8,11 @@ import { mapNode, type MapOptions } from "./operators/map.js";
 import { observeNode, type ObserveOptions } from "./operators/observe.js";
 import { skipNode } from "./operators/skip.js";
 import { takeNode } from "./operators/take.js";
+import { throttleNode, type ThrottleOptions } from "./operators/throttle.js";
+import { bufferNode } from "./operators/buffer.js";
 import { func } from "./internal/validate.js";
 import type { CallOptions, Plan, PlanNode, Source } from "./plan.js";
+import type { Duration } from "./internal/duration.js";
 import { explain } from "./run/explain.js";
 import { StreamIterator, type IterateOptions } from "./run/iterate.js";
 import { AsyncStreamIterator } from "./run/iterate-async.js";
@@ -204,6 +207,39 @@ export class Stream<T> implements AsyncIterable<T> {
   }
 
   /**
+   * Limits the rate: at most `upTo` emissions (elements and errors) in any
+   * sliding window of `per`. The first `upTo` go at once; each later one waits
+   * until the one `upTo` places before it is `per` old. It pulls first and then
+   * waits, so time spent upstream counts. Async iteration only.
+   *
+   * @param upTo - Emissions per window, at least 1.
+   * @param options.per - The window: milliseconds, or "500ms", "1s", "2m", "1h".
+   * @throws RangeError if `upTo` is below 1; TypeError if `per` is missing or not a positive duration.
+   * @example 16 requests per second
+   * ```ts
+   * await stream([1, 2, 3]).throttle(16, { per: "1s" }).toArray(); // → [1, 2, 3]
+   * ```
+   */
+  throttle(upTo: number, options: ThrottleOptions): Stream<T> {
+    return this.#with(throttleNode(upTo, options));
+  }
+
+  /**
+   * Pulls upstream ahead of the consumer, in the background, keeping up to
+   * `upTo` elements ready; errors wait in their place. Decouples a slow producer
+   * from a slow consumer. Async iteration only.
+   *
+   * @param upTo - Most elements waiting, at least 1.
+   * @example
+   * ```ts
+   * await stream([1, 2, 3]).buffer(2).toArray(); // → [1, 2, 3]
+   * ```
+   */
+  buffer(upTo: number): Stream<T> {
+    return this.#with(bufferNode(upTo));
+  }
+
+  /**
    * Yields this stream's elements, then each source's in turn.
    *
    * @example
@@ -327,14 +363,17 @@ export interface SyncStream<T> extends Stream<T>, Iterable<T> {
   flatten<U>(this: SyncStream<Iterable<U>>, options?: FlattenOptions): SyncStream<U>;
   flatten<U>(this: Stream<Iterable<U> | AsyncIterable<U>>, options?: FlattenOptions): Stream<U>;
   group(upTo?: number): SyncStream<T[]>;
-  group<K>(options: GroupOptions<T, K> & { readonly by: (value: T) => K }): SyncIf<K, SyncStream<[K, T[]]>, Stream<[Awaited<K>, T[]]>>;
-  group(options: Omit<GroupOptions<T, never>, "by">): SyncStream<T[]>;
+  group<K>(options: GroupOptions<T, K> & { readonly within: Duration; readonly by: (value: T) => K | PromiseLike<K> }): Stream<[K, T[]]>;
+  group(options: Omit<GroupOptions<T, never>, "by"> & { readonly within: Duration }): Stream<T[]>;
+  group<K>(options: Omit<GroupOptions<T, K>, "within"> & { readonly by: (value: T) => K }): SyncIf<K, SyncStream<[K, T[]]>, Stream<[Awaited<K>, T[]]>>;
+  group(options: Omit<GroupOptions<T, never>, "by" | "within">): SyncStream<T[]>;
   take(until: number | ((value: T) => unknown)): SyncStream<T>;
   skip(until: number | ((value: T) => unknown)): SyncStream<T>;
   catch(): SyncStream<T>;
   catch<E = unknown, U = never>(options: CatchOptions<E, U>): SyncStream<T | U>;
   catch<E, U = never>(errors: ErrorClass<E> | readonly ErrorClass<E>[], options?: CatchOptions<E, U>): SyncStream<T | U>;
-  observe(subject: string, options?: ObserveOptions): SyncStream<T>;
+  observe(subject: string, options: ObserveOptions & { readonly every: `${number}${"ms" | "s" | "m" | "h"}` }): Stream<T>;
+  observe(subject: string, options?: ObserveOptions & { readonly every?: number }): SyncStream<T>;
   concat<U>(...sources: Iterable<U>[]): SyncStream<T | U>;
   concat<U>(...sources: (Iterable<U> | AsyncIterable<U>)[]): Stream<T | U>;
   /** A sync iterator over this stream; `options` gives it a clock. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stream, type Observation } from "streamable-ts";
 import { formatDuration } from "../src/operators/observe.js";
-import { ManualClock } from "./support/clock.js";
+import { ManualClock, runOnClock, settle } from "./support/clock.js";
 import { err, fail, forEachMode } from "./support/modes.js";
 
 const counts = (seen: Observation[]) => seen.map((o) => [o.errors, o.elements]);
@@ -90,4 +90,41 @@ test("observation durations read as Go writes them", () => {
 test("observe: bad arguments throw when the pipeline is built", () => {
   assert.throws(() => stream([1]).observe(3 as never), { message: "`subject` must be a string, got 3" });
   assert.throws(() => stream([1]).observe("x", { every: 0 }), { name: "RangeError", message: "`every` must be an integer >= 1, got 0" });
+});
+
+test("observe `every` duration: reports at the start, then every period whatever the counts, then at the end", async () => {
+  const clock = new ManualClock();
+  const seen: [number, number][] = [];
+  const source = {
+    async *[Symbol.asyncIterator]() {
+      for (const i of [1, 2, 3]) {
+        await clock.sleep(700);
+        yield i;
+      }
+    },
+  };
+  const s = stream(source).observe("slow", { every: "1s", do: (o) => void seen.push([clock.now(), o.elements]) });
+  await runOnClock(clock, s.run({ clock }));
+  assert.deepEqual(seen, [[0, 0], [1000, 1], [2000, 2], [2100, 3]]);
+  assert.equal(clock.pendingTimers, 0, "the ticker stops at the end");
+});
+
+test("observe `every` duration: an empty stream reports twice (start and end); leaving early stops the ticker", async () => {
+  const clock = new ManualClock();
+  const seen: number[] = [];
+  await stream([] as number[]).observe("x", { every: "1m", do: (o) => void seen.push(o.elements) }).run({ clock });
+  assert.deepEqual(seen, [0, 0]);
+  assert.equal(clock.pendingTimers, 0);
+  const it = stream([1, 2, 3]).observe("x", { every: "1m", do: () => {} }).iterateAsync({ clock });
+  await it.next();
+  assert.equal(clock.pendingTimers, 1);
+  await it.return!();
+  await settle();
+  assert.equal(clock.pendingTimers, 0);
+});
+
+test("observe `every` duration runs only in async iteration; explain shows it", () => {
+  const s = stream([1]).observe("x", { every: "30s" });
+  assert.throws(() => [...(s as unknown as Iterable<number>)], /observe\("x", \{ every: "30s" \}\) runs only in async iteration/);
+  assert.throws(() => stream([1]).observe("x", { every: "0s" }), /`every` must be a positive duration/);
 });

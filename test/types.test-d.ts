@@ -85,3 +85,21 @@ expect<Equal<typeof a2, Promise<string>>>();
 const a2 = s1.reduce((acc, x) => acc + x, "");
 // @ts-expect-error map needs a function
 s1.map();
+
+// Time-based steps leave sync iteration.
+expect<Equal<typeof tt1, Stream<number>>>();
+const tt1 = s1.throttle(16, { per: "1s" });
+expect<Equal<typeof tt2, Stream<number>>>();
+const tt2 = s1.buffer(10);
+expect<Equal<typeof tt3, Stream<number[]>>>();
+const tt3 = s1.group({ upTo: 100, within: "1s" });
+expect<Equal<typeof tt4, Stream<[string, number[]]>>>();
+const tt4 = s1.group({ within: 500, by: String });
+expect<Equal<typeof tt5, Stream<number>>>();
+const tt5 = s1.observe("n", { every: "30s" });
+expect<Equal<typeof tt6, SyncStream<number>>>();
+const tt6 = s1.observe("n", { every: 10 });
+// @ts-expect-error `per` is required
+s1.throttle(16);
+// @ts-expect-error durations are milliseconds or "500ms", "1s", "2m", "1h"
+s1.throttle(16, { per: "1 second" });

@@ -2,7 +2,10 @@ import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import { promiseInSyncIteration } from "../run/steps.js";
-import { END, element, type AsyncPull, type Operator, type SyncPull } from "../plan.js";
+import { END, element, type AsyncPull, type Operator, type Pulled, type RunContext, type SyncPull } from "../plan.js";
+import { Alarm, type Clock } from "../internal/clock.js";
+import { duration, showDuration, type Duration } from "../internal/duration.js";
+import type { Outcome } from "../internal/pool.js";
 
 export interface GroupNode {
   readonly op: "group";
@@ -10,6 +13,9 @@ export interface GroupNode {
   readonly upTo: number;
   /** Key of an element; when set, groups are `[key, elements]` pairs. */
   readonly by: ((value: unknown) => unknown) | undefined;
+  /** Longest time in milliseconds a group stays pending, from its first element. */
+  readonly within: number | undefined;
+  readonly withinAsWritten: Duration | undefined;
 }
 
 /** Options of `group`. */
@@ -18,42 +24,63 @@ export interface GroupOptions<T, K> {
   readonly upTo?: number;
   /** Groups elements by this key; groups are then `[key, elements]` pairs. */
   readonly by?: (value: T) => K | PromiseLike<K>;
+  /**
+   * Longest time a group stays pending, counted from its first element: when it
+   * passes, the group is emitted even if upstream is still waiting (async iteration only).
+   */
+  readonly within?: Duration;
 }
 
 export function groupNode(arg: unknown): GroupNode {
-  const opts = typeof arg === "number" ? { upTo: arg } : options<GroupOptions<unknown, unknown>>("group", arg, ["upTo", "by"]);
+  const opts = typeof arg === "number" ? { upTo: arg } : options<GroupOptions<unknown, unknown>>("group", arg, ["upTo", "by", "within"]);
   return Object.freeze({
     op: "group",
     upTo: opts.upTo === undefined ? Infinity : integer("upTo", opts.upTo, 1, true),
     by: opts.by === undefined ? undefined : func<GroupNode["by"] & Function>("by", opts.by),
+    within: opts.within === undefined ? undefined : duration("within", opts.within),
+    withinAsWritten: opts.within,
   });
 }
 
 /** The key every element shares when there is no `by`. */
 const ONE_GROUP = Symbol("ONE_GROUP");
 
-/** Pending groups by key, kept in creation order (a key's first element creates its group). */
+/** A pending group: its elements and when its first one came. */
+interface Pending {
+  readonly items: unknown[];
+  readonly createdAt: number;
+}
+
+/**
+ * Pending groups by key, kept in creation order (a key's first element creates
+ * its group): the window helper of both grouping by size and grouping by time.
+ */
 class PendingGroups {
-  readonly #byKey = new Map<unknown, unknown[]>();
+  readonly #byKey = new Map<unknown, Pending>();
   readonly #node: GroupNode;
   constructor(node: GroupNode) {
     this.#node = node;
   }
   /** Adds `value` to its key's group; returns the group, as output, when that makes it full. */
-  add(key: unknown, value: unknown): unknown {
-    let items = this.#byKey.get(key);
-    if (items === undefined) this.#byKey.set(key, (items = []));
-    items.push(value);
-    if (items.length < this.#node.upTo) return undefined;
+  add(key: unknown, value: unknown, now = 0): unknown {
+    let group = this.#byKey.get(key);
+    if (group === undefined) this.#byKey.set(key, (group = { items: [], createdAt: now }));
+    group.items.push(value);
+    if (group.items.length < this.#node.upTo) return undefined;
     this.#byKey.delete(key);
-    return this.#output(key, items);
+    return this.#output(key, group.items);
   }
   /** Removes the oldest group and returns it as output, or undefined when none is pending. */
   takeOldest(): unknown {
-    for (const [key, items] of this.#byKey) {
+    for (const [key, group] of this.#byKey) {
       this.#byKey.delete(key);
-      return this.#output(key, items);
+      return this.#output(key, group.items);
     }
+    return undefined;
+  }
+  /** When the oldest group is due (its creation + `within`), or undefined when none is pending. */
+  oldestDeadline(): number | undefined {
+    for (const group of this.#byKey.values()) return group.createdAt + this.#node.within!;
     return undefined;
   }
   #output(key: unknown, items: unknown[]): unknown {
@@ -175,16 +202,107 @@ class GroupAsync implements AsyncPull {
   }
 }
 
+/**
+ * Grouping by time: a group is also emitted once `within` has passed since its
+ * first element. Upstream is pulled one element at a time, only while the
+ * consumer waits; while a pull is pending the stage waits at most until the
+ * oldest group's deadline, emits that one group, and lets the pull go on. An
+ * overdue group is emitted before an element that arrived meanwhile is added.
+ */
+class GroupWithinAsync implements AsyncPull {
+  readonly #upstream: AsyncPull;
+  readonly #by: GroupNode["by"];
+  readonly #groups: PendingGroups;
+  readonly #clock: Clock;
+  readonly #alarm: Alarm;
+  /** The pull in flight: it settles into `#pulled`. */
+  #pull: Promise<void> | undefined;
+  /** The pulled element (or error) not handled yet. */
+  #pulled: Outcome | undefined;
+  phase: Phase = PULLING;
+  constructor(upstream: AsyncPull, node: GroupNode, context: RunContext) {
+    this.#upstream = upstream;
+    this.#by = node.by;
+    this.#groups = new PendingGroups(node);
+    this.#clock = context.clock;
+    this.#alarm = new Alarm(context.clock, context.signal);
+  }
+  async next(): Promise<IteratorResult<unknown>> {
+    for (;;) {
+      if (this.phase.kind === "done") return END;
+      if (this.phase.kind === "flushing") return flushStep(this.#groups, this);
+      const deadline = this.#groups.oldestDeadline();
+      if (deadline !== undefined && this.#clock.now() >= deadline) return element(this.#groups.takeOldest());
+      const pulled = this.#pulled;
+      if (pulled === undefined) {
+        this.#pull ??= this.#startPull();
+        if (this.#pull === undefined || this.#pulled !== undefined) continue; // answered at once
+        await (deadline === undefined ? this.#pull : Promise.race([this.#pull, this.#alarm.at(deadline)]));
+        continue; // the element came, or the oldest group's deadline did
+      }
+      this.#pulled = undefined;
+      const full = pulled.ok ? await this.#add(pulled.value as IteratorResult<unknown>) : this.#fail(pulled.error);
+      if (full !== undefined) return element(full);
+    }
+  }
+  /** Pulls one element; a ready answer lands in `#pulled` at once, a pending one when it settles. */
+  #startPull(): Promise<void> | undefined {
+    let pulled: Pulled;
+    try {
+      pulled = this.#upstream.next();
+    } catch (error) {
+      this.#pulled = { ok: false, error };
+      return undefined;
+    }
+    if (!isPromise(pulled)) {
+      this.#pulled = { ok: true, value: pulled };
+      return undefined;
+    }
+    return pulled.then(
+      (value) => void ((this.#pulled = { ok: true, value }), (this.#pull = undefined)),
+      (error: unknown) => void ((this.#pulled = { ok: false, error }), (this.#pull = undefined)),
+    );
+  }
+  /** Adds a pulled element to its group; returns the group when that fills it. */
+  async #add(result: IteratorResult<unknown>): Promise<unknown> {
+    if (result.done) {
+      this.phase = ENDING;
+      return undefined;
+    }
+    let key: unknown = ONE_GROUP;
+    try {
+      if (this.#by !== undefined) key = await this.#by(result.value);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    return this.#groups.add(key, result.value, this.#clock.now());
+  }
+  #fail(error: unknown): undefined {
+    this.phase = { kind: "flushing", then: "throw", error };
+    return undefined;
+  }
+  async return(): Promise<void> {
+    if (this.phase.kind === "done") return;
+    this.phase = DONE;
+    this.#alarm.clear();
+    await this.#upstream.return();
+  }
+}
+
 export const group: Operator<GroupNode> = {
   explain: (n) => {
     const parts = [];
     if (n.upTo !== Infinity) parts.push(`upTo: ${n.upTo}`);
+    if (n.within !== undefined) parts.push(`within: ${showDuration(n.withinAsWritten!)}`);
     if (n.by) parts.push(`by: ${nameOf(n.by, "by")}`);
     if (parts.length === 0) return "group()";
-    if (n.by === undefined) return `group(${n.upTo})`;
+    if (n.by === undefined && n.within === undefined) return `group(${n.upTo})`;
     return `group({ ${parts.join(", ")} })`;
   },
-  asyncOnly: (n) => (n.by && isAsyncFunction(n.by) ? `group by ${nameOf(n.by)}, an async function` : undefined),
+  asyncOnly: (n) => {
+    if (n.within !== undefined) return `${group.explain(n)} runs only in async iteration`;
+    return n.by && isAsyncFunction(n.by) ? `group by ${nameOf(n.by)}, an async function` : undefined;
+  },
   sync: (up, n) => new GroupSync(up, n),
-  async: (up, n) => new GroupAsync(up, n),
+  async: (up, n, context) => (n.within === undefined ? new GroupAsync(up, n) : new GroupWithinAsync(up, n, context)),
 };

@@ -9,6 +9,8 @@ import { map } from "./map.js";
 import { observe } from "./observe.js";
 import { skip } from "./skip.js";
 import { take } from "./take.js";
+import { throttle } from "./throttle.js";
+import { buffer } from "./buffer.js";
 
 type Operators = { readonly [K in PlanNode["op"]]: Operator<Extract<PlanNode, { op: K }>> };
 
@@ -24,6 +26,8 @@ export const operators: Operators = {
   catch: catchOperator,
   observe,
   concat,
+  throttle,
+  buffer,
 };
 
 /** The module of `node`'s operation. */

@@ -2,7 +2,8 @@ import { isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import type { Clock } from "../internal/clock.js";
-import { type AsyncPull, type Operator, type SyncPull } from "../plan.js";
+import { type AsyncPull, type Operator, type RunContext, type SyncPull } from "../plan.js";
+import { duration } from "../internal/duration.js";
 
 /** What `observe` reports: how many elements and errors went by, and since when. */
 export interface Observation {
@@ -18,8 +19,13 @@ export interface Observation {
 
 /** Options of `observe`. */
 export interface ObserveOptions {
-  /** Report every `every` elements (and every `every` errors) instead of at 1, 2, 4, 8, ... */
-  readonly every?: number;
+  /**
+   * A number: report every `every` elements (and every `every` errors) instead of
+   * at 1, 2, 4, 8, ... A duration string ("30s", "1m"): report when the iteration
+   * starts and then at that period, whatever the counts (async iteration only).
+   * Either way, a last report comes at the end.
+   */
+  readonly every?: number | `${number}${"ms" | "s" | "m" | "h"}`;
   /**
    * Receives each observation, instead of the default log line on stderr. Its
    * errors are ignored. In async iteration a returned promise is awaited; in sync
@@ -33,6 +39,9 @@ export interface ObserveNode {
   readonly subject: string;
   /** Count between reports; undefined for the doubling schedule 1, 2, 4, 8, ... */
   readonly every: number | undefined;
+  /** Milliseconds between periodic reports, when `every` is a duration. */
+  readonly period: number | undefined;
+  readonly periodAsWritten: string | undefined;
   readonly do: ((observation: Observation) => unknown) | undefined;
 }
 
@@ -42,7 +51,9 @@ export function observeNode(subject: unknown, opts: unknown): ObserveNode {
   return Object.freeze({
     op: "observe",
     subject,
-    every: o.every === undefined ? undefined : integer("every", o.every, 1),
+    every: o.every === undefined || typeof o.every === "string" ? undefined : integer("every", o.every, 1),
+    period: typeof o.every === "string" ? duration("every", o.every) : undefined,
+    periodAsWritten: typeof o.every === "string" ? o.every : undefined,
     do: o.do === undefined ? undefined : func<ObserveNode["do"] & Function>("do", o.do),
   });
 }
@@ -80,9 +91,10 @@ export function logObservation(o: Observation): void {
   console.error(`${new Date().toISOString().slice(0, 19)}Z INFO ${o}`);
 }
 
-/** When a count is due for a report: 1, 2, 4, 8, ... or 1, n, 2n, 3n, ... */
-function isDue(count: number, every: number | undefined): boolean {
-  return every === undefined ? (count & (count - 1)) === 0 : count === 1 || count % every === 0;
+/** When a count is due for a report: 1, 2, 4, 8, ... or 1, n, 2n, 3n, ...; never with a period. */
+function isDue(count: number, node: ObserveNode): boolean {
+  if (node.period !== undefined) return false;
+  return node.every === undefined ? (count & (count - 1)) === 0 : count === 1 || count % node.every === 0;
 }
 
 /**
@@ -98,6 +110,7 @@ class Observer {
   /** Elements + errors at the last report. */
   #reported = 0;
   #ended = false;
+  #ticker: AbortController | undefined;
   constructor(node: ObserveNode, clock: Clock) {
     this.#node = node;
     this.#clock = clock;
@@ -106,16 +119,44 @@ class Observer {
   started(): void {
     this.#start ??= this.#clock.now();
   }
+  /**
+   * With a period: reports now (activation), then every period until `stop()`.
+   * Each tick waits on the clock, so an abandoned or finished stream leaves no timer.
+   */
+  startTicking(signal: AbortSignal): void {
+    if (this.#node.period === undefined || this.#ticker !== undefined) return;
+    const ticker = (this.#ticker = new AbortController());
+    const stop = () => ticker.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    const period = this.#node.period;
+    void (async () => {
+      try {
+        await this.emit(this.#report());
+        for (;;) {
+          await this.#clock.sleep(period, ticker.signal);
+          await this.emit(this.#report());
+        }
+      } catch {
+        // stopped
+      } finally {
+        signal.removeEventListener("abort", stop);
+      }
+    })();
+  }
+  stopTicking(): void {
+    this.#ticker?.abort();
+  }
   element(): Observation | undefined {
-    return isDue(++this.#elements, this.#node.every) ? this.#report() : undefined;
+    return isDue(++this.#elements, this.#node) ? this.#report() : undefined;
   }
   error(): Observation | undefined {
-    return isDue(++this.#errors, this.#node.every) ? this.#report() : undefined;
+    return isDue(++this.#errors, this.#node) ? this.#report() : undefined;
   }
   /** The final report: when something went by since the last one, or nothing went by at all. */
   end(): Observation | undefined {
     if (this.#ended) return undefined;
     this.#ended = true;
+    this.stopTicking();
     const total = this.#elements + this.#errors;
     return total > this.#reported || total === 0 ? this.#report() : undefined;
   }
@@ -165,13 +206,16 @@ class ObserveSync implements SyncPull {
 class ObserveAsync implements AsyncPull {
   readonly #upstream: AsyncPull;
   readonly #observer: Observer;
-  constructor(upstream: AsyncPull, node: ObserveNode, clock: Clock) {
+  readonly #signal: AbortSignal;
+  constructor(upstream: AsyncPull, node: ObserveNode, context: RunContext) {
     this.#upstream = upstream;
-    this.#observer = new Observer(node, clock);
+    this.#observer = new Observer(node, context.clock);
+    this.#signal = context.signal;
   }
   async next(): Promise<IteratorResult<unknown>> {
     const observer = this.#observer;
     observer.started();
+    observer.startTicking(this.#signal);
     let pulled: IteratorResult<unknown>;
     try {
       pulled = await this.#upstream.next();
@@ -183,6 +227,7 @@ class ObserveAsync implements AsyncPull {
     return pulled;
   }
   return(): void | Promise<void> {
+    this.#observer.stopTicking();
     return this.#upstream.return();
   }
 }
@@ -191,9 +236,11 @@ export const observe: Operator<ObserveNode> = {
   explain: (n) => {
     const parts = [];
     if (n.every !== undefined) parts.push(`every: ${n.every}`);
+    if (n.periodAsWritten !== undefined) parts.push(`every: ${JSON.stringify(n.periodAsWritten)}`);
     if (n.do) parts.push(`do: ${nameOf(n.do, "do")}`);
     return `observe(${JSON.stringify(n.subject)}${parts.length ? `, { ${parts.join(", ")} }` : ""})`;
   },
+  asyncOnly: (n) => (n.period !== undefined ? `${observe.explain(n)} runs only in async iteration` : undefined),
   sync: (up, n, context) => new ObserveSync(up, n, context.clock),
-  async: (up, n, context) => new ObserveAsync(up, n, context.clock),
+  async: (up, n, context) => new ObserveAsync(up, n, context),
 };

@@ -22,7 +22,7 @@ export function whyAsyncOnly(plan: Plan): string | undefined {
   }
   for (const node of plan.nodes) {
     const op = operatorOf(node);
-    const reason = op.sync ? op.asyncOnly?.(node) : op.explain(node);
+    const reason = op.sync ? op.asyncOnly?.(node) : `${op.explain(node)} runs only in async iteration`;
     if (reason !== undefined) return reason;
   }
   return undefined;

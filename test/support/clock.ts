@@ -27,6 +27,11 @@ export class ManualClock implements Clock {
     });
   }
 
+  /** When the earliest pending timer is due, if any. */
+  get nextTimer(): number | undefined {
+    return this.#timers.length ? Math.min(...this.#timers.map((t) => t.at)) : undefined;
+  }
+
   /** Timers not yet fired nor cancelled. */
   get pendingTimers(): number {
     return this.#timers.length;
@@ -46,6 +51,27 @@ export class ManualClock implements Clock {
     this.#now = target;
     await settle();
   }
+}
+
+/**
+ * Runs `work` to its end on `clock`: whenever it waits, time jumps to the next
+ * timer. Fails if it waits with no timer pending (it would hang for real).
+ */
+export async function runOnClock<T>(clock: ManualClock, work: Promise<T>): Promise<T> {
+  let finished = false;
+  const result = work.finally(() => (finished = true));
+  result.catch(() => {});
+  for (let idle = 0; !finished; ) {
+    await settle();
+    if (finished) break;
+    if (clock.nextTimer === undefined) {
+      if (++idle > 20) throw new Error("the work waits with no timer pending");
+      continue;
+    }
+    idle = 0;
+    await clock.advance(clock.nextTimer - clock.now());
+  }
+  return result;
 }
 
 /** Lets every pending promise callback run (a few macrotask turns' worth of microtasks). */

@@ -1,0 +1,96 @@
+import type { Clock } from "../internal/clock.js";
+import { duration, showDuration, type Duration } from "../internal/duration.js";
+import { integer, options } from "../internal/validate.js";
+import { END, type AsyncPull, type Operator, type RunContext } from "../plan.js";
+
+/** Options of `throttle`. */
+export interface ThrottleOptions {
+  /** The sliding window: at most `upTo` emissions in any `per`. */
+  readonly per: Duration;
+}
+
+export interface ThrottleNode {
+  readonly op: "throttle";
+  readonly upTo: number;
+  /** Milliseconds. */
+  readonly per: number;
+  /** `per` as written, for explain. */
+  readonly perAsWritten: Duration;
+}
+
+export function throttleNode(upTo: unknown, opts: unknown): ThrottleNode {
+  const o = options<ThrottleOptions>("throttle", opts, ["per"]);
+  if (o.per === undefined) throw new TypeError("`throttle` needs `per`, the window: throttle(16, { per: \"1s\" })");
+  return Object.freeze({ op: "throttle", upTo: integer("upTo", upTo, 1), per: duration("per", o.per), perAsWritten: o.per });
+}
+
+/** The times of the last `upTo` emissions, oldest first, in a ring. */
+class Window {
+  readonly #times: Float64Array;
+  #oldest = 0;
+  #count = 0;
+  constructor(size: number) {
+    this.#times = new Float64Array(size);
+  }
+  /** When the next emission may go: now if the window is not full, else the oldest emission + `per`. */
+  earliest(per: number): number {
+    return this.#count < this.#times.length ? -Infinity : this.#times[this.#oldest]! + per;
+  }
+  record(time: number): void {
+    if (this.#count < this.#times.length) {
+      this.#times[(this.#oldest + this.#count++) % this.#times.length] = time;
+    } else {
+      this.#times[this.#oldest] = time;
+      this.#oldest = (this.#oldest + 1) % this.#times.length;
+    }
+  }
+}
+
+/**
+ * A sliding window over emissions (elements and errors both count): the k-th
+ * emission never comes before the (k - upTo)-th plus `per`. Pulls first, then
+ * waits what the window requires; the end of the stream is not delayed.
+ */
+class ThrottleAsync implements AsyncPull {
+  readonly #upstream: AsyncPull;
+  readonly #node: ThrottleNode;
+  readonly #clock: Clock;
+  readonly #signal: AbortSignal;
+  readonly #window: Window;
+  #done = false;
+  constructor(upstream: AsyncPull, node: ThrottleNode, context: RunContext) {
+    this.#upstream = upstream;
+    this.#node = node;
+    this.#clock = context.clock;
+    this.#signal = context.signal;
+    this.#window = new Window(node.upTo);
+  }
+  async next(): Promise<IteratorResult<unknown>> {
+    if (this.#done) return END;
+    let pulled: IteratorResult<unknown> | undefined;
+    let error: { readonly error: unknown } | undefined;
+    try {
+      pulled = await this.#upstream.next();
+      if (pulled.done) return pulled;
+    } catch (e) {
+      error = { error: e };
+    }
+    // A timer may fire a little early against `now()`: wait until the window truly allows it.
+    for (let wait; (wait = this.#window.earliest(this.#node.per) - this.#clock.now()) > 0; ) {
+      await this.#clock.sleep(wait, this.#signal);
+    }
+    this.#window.record(this.#clock.now());
+    if (error) throw error.error;
+    return pulled!;
+  }
+  return(): void | Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    return this.#upstream.return();
+  }
+}
+
+export const throttle: Operator<ThrottleNode> = {
+  explain: (n) => `throttle(${n.upTo}, { per: ${showDuration(n.perAsWritten)} })`,
+  async: (up, n, context) => new ThrottleAsync(up, n, context),
+};
