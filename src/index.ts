@@ -10,3 +10,4 @@ export type { Observation, ObserveOptions } from "./operators/observe.js";
 export type { ThrottleOptions } from "./operators/throttle.js";
 export type { Duration } from "./internal/duration.js";
 export { systemClock } from "./internal/clock.js";
+export { retrying, type RetryPolicy, type RetryingOptions, type Backoff } from "./retry.js";

@@ -88,7 +88,7 @@ export interface Operator<N extends PlanNode> {
   /** Why this node cannot run in sync iteration, or undefined when it can. */
   asyncOnly?(node: N): string | undefined;
   /** A fusable per-element step, when the node is one. */
-  step?(node: N, mode: "sync" | "async"): Step | undefined;
+  step?(node: N, mode: "sync" | "async", context: RunContext): Step | undefined;
   /** The sync runner's stage; absent for async-only operations. */
   sync?(upstream: SyncPull, node: N, context: RunContext): SyncPull;
   /** The async runner's stage. */

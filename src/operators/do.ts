@@ -1,10 +1,10 @@
 import { ConcurrentStage } from "../internal/pool.js";
-import { isAsyncFunction, isPromise } from "../internal/promise.js";
+import { isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func } from "../internal/validate.js";
 import type { CallOptions, Operator, Step } from "../plan.js";
 import { StepsAsync, StepsSync } from "../run/steps.js";
-import { concurrencyOptions, explainConcurrency, type Concurrency } from "./map.js";
+import { concurrencyAsyncOnly, concurrencyOptions, explainConcurrency, withRetry, type Concurrency } from "./map.js";
 
 export interface DoNode extends Concurrency {
   readonly op: "do";
@@ -19,13 +19,15 @@ export function doNode(effect: unknown, opts: unknown): DoNode {
 /** `do` is `map` that hands back its input once the effect has run (and settled). */
 export const doOperator: Operator<DoNode> = {
   explain: (n) => `do(${nameOf(n.effect)}${explainConcurrency(n)})`,
-  asyncOnly: (n) => (isAsyncFunction(n.effect) ? `do(${nameOf(n.effect)}) with an async function` : undefined),
-  step: (n, mode) =>
-    mode === "sync" || n.concurrency === 1 ? { kind: "do", fn: n.effect as Step["fn"], label: doOperator.explain(n) } : undefined,
-  sync: (up, n, context) => new StepsSync(up, [doOperator.step!(n, "sync")!], context),
+  asyncOnly: (n) => concurrencyAsyncOnly(`do(${nameOf(n.effect)})`, n.effect, n),
+  step: (n, mode, context) =>
+    mode === "sync" || n.concurrency === 1
+      ? { kind: "do", fn: withRetry(n.effect, n, context) as Step["fn"], label: doOperator.explain(n) }
+      : undefined,
+  sync: (up, n, context) => new StepsSync(up, [doOperator.step!(n, "sync", context)!], context),
   async: (up, n, context) => {
-    if (n.concurrency === 1) return new StepsAsync(up, [doOperator.step!(n, "async")!], context);
-    const effect = n.effect;
+    if (n.concurrency === 1) return new StepsAsync(up, [doOperator.step!(n, "async", context)!], context);
+    const effect = withRetry(n.effect, n, context);
     const task = (x: unknown, options: CallOptions) => {
       const out = effect(x, options);
       return isPromise(out) ? Promise.resolve(out).then(() => x) : x;

@@ -17,6 +17,6 @@ export const filter: Operator<FilterNode> = {
   explain: (n) => `filter(${nameOf(n.where)})`,
   asyncOnly: (n) => (isAsyncFunction(n.where) ? `filter(${nameOf(n.where)}) with an async function` : undefined),
   step: (n) => ({ kind: "filter", fn: n.where, label: filter.explain(n) }),
-  sync: (up, n, context) => new StepsSync(up, [filter.step!(n, "sync")!], context),
-  async: (up, n, context) => new StepsAsync(up, [filter.step!(n, "async")!], context),
+  sync: (up, n, context) => new StepsSync(up, [filter.step!(n, "sync", context)!], context),
+  async: (up, n, context) => new StepsAsync(up, [filter.step!(n, "async", context)!], context),
 };

@@ -1,8 +1,9 @@
-import { ConcurrentStage } from "../internal/pool.js";
+import { ConcurrentStage, type Task } from "../internal/pool.js";
+import { callWithRetry, explainRetry, retryPolicy, type ResolvedRetry, type RetryPolicy } from "../retry.js";
 import { isAsyncFunction } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { boolean, func, integer, options } from "../internal/validate.js";
-import type { CallOptions, Operator, Step } from "../plan.js";
+import type { CallOptions, Operator, RunContext, Step } from "../plan.js";
 import { StepsAsync, StepsSync } from "../run/steps.js";
 
 /** Options of `map` and `do`. */
@@ -15,19 +16,28 @@ export interface MapOptions {
   readonly concurrency?: number;
   /** With `concurrency`, yield results as they complete instead of in upstream order. @default false */
   readonly asCompleted?: boolean;
+  /**
+   * Retries a failed call, inside its element's slot: `true` for the defaults (3
+   * attempts, 100 ms doubling up to 10 s, full jitter), a number of attempts, or
+   * a policy. When attempts run out, the last error comes out in place of the
+   * element. Async iteration only.
+   */
+  readonly retry?: RetryPolicy | number | true;
 }
 
-/** `concurrency` and `asCompleted`, checked: shared by `map` and `do`. */
+/** `concurrency`, `asCompleted` and `retry`, checked: shared by `map` and `do`. */
 export interface Concurrency {
   readonly concurrency: number;
   readonly asCompleted: boolean;
+  readonly retry: ResolvedRetry | undefined;
 }
 
 export function concurrencyOptions(operation: string, opts: unknown): Concurrency {
-  const o = options<MapOptions>(operation, opts, ["concurrency", "asCompleted"]);
+  const o = options<MapOptions>(operation, opts, ["concurrency", "asCompleted", "retry"]);
   return {
     concurrency: o.concurrency === undefined ? 1 : integer("concurrency", o.concurrency, 1),
     asCompleted: o.asCompleted === undefined ? false : boolean("asCompleted", o.asCompleted),
+    retry: o.retry === undefined || o.retry === (false as never) ? undefined : retryPolicy(o.retry),
   };
 }
 
@@ -36,7 +46,21 @@ export function explainConcurrency(n: Concurrency): string {
   const parts: string[] = [];
   if (n.concurrency !== 1) parts.push(`concurrency: ${n.concurrency}`);
   if (n.asCompleted) parts.push("asCompleted: true");
+  if (n.retry) parts.push(explainRetry(n.retry));
   return parts.length ? `, { ${parts.join(", ")} }` : "";
+}
+
+/** Why a `map`/`do` node cannot run in sync iteration, if it cannot. */
+export function concurrencyAsyncOnly(label: string, fn: Function, n: Concurrency): string | undefined {
+  if (isAsyncFunction(fn)) return `${label} with an async function`;
+  return n.retry ? `${label} with retry runs only in async iteration` : undefined;
+}
+
+/** The call a `map`/`do` node makes for an element: with its retry policy, when it has one. */
+export function withRetry(fn: Task, n: Concurrency, context: RunContext): Task {
+  const retry = n.retry;
+  if (retry === undefined) return fn;
+  return (x, options) => callWithRetry(() => fn(x, options), retry, context.clock, context.signal);
 }
 
 export interface MapNode extends Concurrency {
@@ -51,13 +75,15 @@ export function mapNode(into: unknown, opts: unknown): MapNode {
 
 export const map: Operator<MapNode> = {
   explain: (n) => `map(${nameOf(n.into)}${explainConcurrency(n)})`,
-  asyncOnly: (n) => (isAsyncFunction(n.into) ? `map(${nameOf(n.into)}) with an async function` : undefined),
+  asyncOnly: (n) => concurrencyAsyncOnly(`map(${nameOf(n.into)})`, n.into, n),
   // Sequential calls fuse with their neighbours; concurrent ones need the pool (async iteration only).
-  step: (n, mode) =>
-    mode === "sync" || n.concurrency === 1 ? { kind: "map", fn: n.into as Step["fn"], label: map.explain(n) } : undefined,
-  sync: (up, n, context) => new StepsSync(up, [map.step!(n, "sync")!], context),
+  step: (n, mode, context) =>
+    mode === "sync" || n.concurrency === 1
+      ? { kind: "map", fn: withRetry(n.into, n, context) as Step["fn"], label: map.explain(n) }
+      : undefined,
+  sync: (up, n, context) => new StepsSync(up, [map.step!(n, "sync", context)!], context),
   async: (up, n, context) =>
     n.concurrency === 1
-      ? new StepsAsync(up, [map.step!(n, "async")!], context)
-      : new ConcurrentStage(up, n.into, n, context.callOptions),
+      ? new StepsAsync(up, [map.step!(n, "async", context)!], context)
+      : new ConcurrentStage(up, withRetry(n.into, n, context), n, context.callOptions),
 };

@@ -11,7 +11,7 @@ export function buildAsync(plan: Plan, context: RunContext): AsyncPull {
   const nodes = plan.nodes;
   for (let i = 0; i < nodes.length; ) {
     const steps: Step[] = [];
-    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "async")); i++) steps.push(step);
+    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "async", context)); i++) steps.push(step);
     if (steps.length > 0) {
       stage = new StepsAsync(stage, steps, context);
       continue;

@@ -41,7 +41,7 @@ export function buildSync(plan: Plan, context: RunContext): SyncPull {
   const nodes = plan.nodes;
   for (let i = 0; i < nodes.length; ) {
     const steps: Step[] = [];
-    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "sync")); i++) steps.push(step);
+    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "sync", context)); i++) steps.push(step);
     if (steps.length > 0) {
       stage = stage instanceof ArraySource ? new ArrayStepsSync(stage.array, steps, context) : new StepsSync(stage, steps, context);
       continue;
