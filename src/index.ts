@@ -11,3 +11,4 @@ export type { ThrottleOptions } from "./operators/throttle.js";
 export type { Duration } from "./internal/duration.js";
 export { systemClock } from "./internal/clock.js";
 export { retrying, type RetryPolicy, type RetryingOptions, type Backoff } from "./retry.js";
+export { throttling, type ThrottlingOptions } from "./throttling.js";

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "./internal/clock.js";
 import { duration, type Duration } from "./internal/duration.js";
 import { isPromise } from "./internal/promise.js";
-import { show } from "./internal/show.js";
+import { nameOf, show } from "./internal/show.js";
 import { boolean, func, integer, options } from "./internal/validate.js";
 
 /** How waits grow between attempts. */
@@ -150,5 +150,7 @@ export function retrying<A extends unknown[], R>(fn: (...args: A) => R | Promise
   func("fn", fn);
   const p = retryPolicy(policy, ["clock", "signal"]);
   const clock = policy.clock ?? systemClock;
-  return (...args: A) => callWithRetry(() => fn(...args), p, clock, policy.signal) as Promise<Awaited<R>>;
+  const wrapped = (...args: A) => callWithRetry(() => fn(...args), p, clock, policy.signal) as Promise<Awaited<R>>;
+  Object.defineProperty(wrapped, "name", { value: `retrying(${nameOf(fn)})` });
+  return wrapped;
 }

@@ -25,7 +25,7 @@ export function throttleNode(upTo: unknown, opts: unknown): ThrottleNode {
 }
 
 /** The times of the last `upTo` emissions, oldest first, in a ring. */
-class Window {
+export class Window {
   readonly #times: Float64Array;
   #oldest = 0;
   #count = 0;

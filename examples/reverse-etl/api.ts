@@ -1,0 +1,119 @@
+/**
+ * The third-party API the job loads into: a real HTTP server on 127.0.0.1 that
+ * behaves like a strict SaaS endpoint. It requires a bearer token (401), allows
+ * `rate` requests in any sliding second (429 with Retry-After beyond that), fails
+ * about `failRate` of the calls with a 503 before processing them, and records
+ * every user it accepted, so a run can be checked for loss and duplicates.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Worker } from "node:worker_threads";
+import type { AddressInfo } from "node:net";
+import type { Clock } from "streamable-ts";
+import { systemClock } from "streamable-ts";
+
+export interface ApiOptions {
+  /** Requests allowed in any sliding second. */
+  readonly rate: number;
+  /** Share of calls answered 503 (0 to 1). */
+  readonly failRate: number;
+  readonly token: string;
+  readonly clock?: Clock;
+  /** Where the 503s come from; `Math.random` by default. */
+  readonly random?: () => number;
+}
+
+export interface ApiLog {
+  /** Arrival times (ms, on the API's clock) of the requests that counted against the rate limit. */
+  readonly requests: number[];
+  /** How many times each user id was accepted. */
+  readonly received: Map<number, number>;
+  statuses: Record<number, number>;
+}
+
+export interface Api {
+  readonly url: string;
+  /** What the API saw so far. */
+  snapshot(): Promise<ApiLog>;
+  close(): Promise<void>;
+}
+
+export async function startApi(options: ApiOptions): Promise<Api> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const log: ApiLog = { requests: [], received: new Map(), statuses: {} };
+
+  const reply = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    log.statuses[status] = (log.statuses[status] ?? 0) + 1;
+    res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== "POST" || req.url !== "/users") return reply(res, 404, { error: "not found" });
+    if (req.headers.authorization !== `Bearer ${options.token}`) return reply(res, 401, { error: "missing or bad bearer token" });
+    const now = clock.now();
+    const recent = log.requests.filter((t) => t > now - 1000);
+    if (recent.length >= options.rate) {
+      const retryAfter = Math.max(1, Math.ceil((recent[0]! + 1000 - now) / 1000));
+      return reply(res, 429, { error: "rate limit exceeded" }, { "Retry-After": String(retryAfter) });
+    }
+    log.requests.push(now);
+    if (random() < options.failRate) return reply(res, 503, { error: "temporarily unavailable" });
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const users = JSON.parse(body) as { id: number }[];
+    for (const user of users) log.received.set(user.id, (log.received.get(user.id) ?? 0) + 1);
+    reply(res, 201, { received: users.length });
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => reply(res, 500, { error: String(error) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    snapshot: async () => log,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/**
+ * Starts the API on its own thread, as a real third-party API runs on its own
+ * machine: the job's work on the main thread cannot delay how the API measures
+ * the arrival of requests against its rate limit.
+ */
+export async function startApiWorker(options: Omit<ApiOptions, "clock" | "random">): Promise<Api> {
+  // The worker loads this example's TypeScript as the main thread does, through tsx.
+  const entry = new URL("./api-worker.ts", import.meta.url).href;
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: options });
+  const ask = <T>(request: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: { reply: string; value: T }) => {
+        if (message.reply !== request) return;
+        worker.off("message", onMessage);
+        worker.off("error", reject);
+        resolve(message.value);
+      };
+      worker.on("message", onMessage);
+      worker.once("error", reject);
+      if (request !== "url") worker.postMessage(request);
+    });
+  const url = await ask<string>("url");
+  return {
+    url,
+    snapshot: async () => {
+      const log = await ask<{ requests: number[]; received: [number, number][]; statuses: Record<number, number> }>("snapshot");
+      return { requests: log.requests, received: new Map(log.received), statuses: log.statuses };
+    },
+    close: async () => {
+      await ask("close");
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// The reverse-ETL example, run for real: embedded PostgreSQL, a local HTTP API on its own thread.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { startApi } from "../examples/reverse-etl/api.js";
+import { demo, parseOptions } from "../examples/reverse-etl/main.js";
+import { pacedPerSecond, peakPerSecond } from "../examples/reverse-etl/summary.js";
+import { ManualClock } from "./support/clock.js";
+
+test("the job moves every user of a small interval to the API exactly once, with no 429", async () => {
+  const printed: string[] = [];
+  const options = parseOptions(["--interval", "2025-03-01/2025-03-08", "--rate", "200", "--fail-rate", "0.1"]);
+  assert.notEqual(options, "help");
+  const summary = await demo(options as Exclude<typeof options, "help">, { print: (line) => void printed.push(line), log: () => {} });
+  const text = printed.join("\n");
+  assert.match(text, /^The job's plan:\nstream\(/);
+  assert.match(text, /users read {12}383 \(the interval holds 383\)/);
+  assert.deepEqual(summary.missing, []);
+  assert.deepEqual(summary.duplicated, []);
+  assert.equal(summary.tooManyRequests, 0);
+  assert.ok(summary.ok, text);
+  assert.match(text, /exactly once {10}yes/);
+});
+
+test("the API enforces its bearer token and its rate limit, and fails calls with 503 as asked", async (t) => {
+  const clock = new ManualClock();
+  const api = await startApi({ rate: 2, failRate: 0, token: "secret", clock });
+  t.after(() => api.close());
+  const post = (token?: string) =>
+    fetch(`${api.url}/users`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {}, body: JSON.stringify([{ id: 1 }]) });
+  assert.equal((await post()).status, 401);
+  assert.equal((await post("secret")).status, 201);
+  assert.equal((await post("secret")).status, 201);
+  const limited = await post("secret");
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers.get("retry-after"), "1");
+  await clock.advance(1000);
+  assert.equal((await post("secret")).status, 201);
+  assert.deepEqual([...(await api.snapshot()).received], [[1, 3]]);
+
+  const failing = await startApi({ rate: 100, failRate: 0.5, token: "t", random: () => 0.25 });
+  t.after(() => failing.close());
+  const response = await fetch(`${failing.url}/users`, { method: "POST", headers: { authorization: "Bearer t" }, body: "[]" });
+  assert.equal(response.status, 503);
+});
+
+test("the demo's options: defaults, --help, and clear errors", () => {
+  const defaults = parseOptions([]);
+  assert.notEqual(defaults, "help");
+  assert.deepEqual(defaults, { interval: { from: new Date("2025-04-01"), to: new Date("2025-07-01") }, rate: 16, concurrency: 3, failRate: 0.05 });
+  assert.equal(parseOptions(["--help"]), "help");
+  assert.throws(() => parseOptions(["--rate", "0"]), /--rate is out of range: "0"/);
+  assert.throws(() => parseOptions(["--interval", "2025-02-01/2025-01-01"]), /--interval must be FROM\/TO/);
+  assert.throws(() => parseOptions(["--fail-rate", "1.5"]), /--fail-rate is out of range/);
+});
+
+test("request rates: the peak in a sliding second, and the pace of a saturated limiter", () => {
+  const times = Array.from({ length: 48 }, (_, k) => Math.floor(k / 16) * 1030 + (k % 16));
+  assert.equal(peakPerSecond(times), 16);
+  assert.ok(Math.abs(pacedPerSecond(times, 16)! - 16 / 1.03) < 0.01);
+  assert.equal(pacedPerSecond(times.slice(0, 10), 16), undefined);
+});
