@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stream } from "streamable-ts";
-import { ManualClock, runOnClock, settle } from "./support/clock.js";
+import { ManualClock, runOnClock, settle, timeline } from "./support/clock.js";
 import { err } from "./support/modes.js";
 
 /** A source whose elements arrive at the given times (ms), with errors as `Error` items. */
@@ -25,20 +25,6 @@ function arrivingAt(clock: ManualClock, schedule: [number, unknown][]): AsyncIte
     },
   };
   return source;
-}
-
-async function timeline(clock: ManualClock, s: AsyncIterable<unknown> & { iterateAsync?: unknown }) {
-  const it = (s as { iterateAsync(o: object): AsyncIterator<unknown> }).iterateAsync({ clock });
-  const out: [number, unknown][] = [];
-  for (;;) {
-    try {
-      const r = await it.next();
-      if (r.done) return out;
-      out.push([clock.now(), r.value]);
-    } catch (e) {
-      out.push([clock.now(), err((e as Error).message)]);
-    }
-  }
 }
 
 test("group within: a group is emitted once `within` passed since its first element, while upstream waits", async () => {

@@ -1,24 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { stream, type Stream } from "streamable-ts";
-import { ManualClock, runOnClock, settle } from "./support/clock.js";
+import { stream } from "streamable-ts";
+import { ManualClock, runOnClock, settle, timeline } from "./support/clock.js";
 import { CountingSource, err, fail } from "./support/modes.js";
-
-/** Each element or error with the time it came out. */
-async function timeline<T>(clock: ManualClock, s: Stream<T>): Promise<[number, T | { error: string }][]> {
-  const it = s.iterateAsync({ clock });
-  const out: [number, T | { error: string }][] = [];
-  for (;;) {
-    try {
-      const r = await it.next();
-      if (r.done) return out;
-      out.push([clock.now(), r.value]);
-    } catch (e) {
-      out.push([clock.now(), err((e as Error).message)]);
-    }
-  }
-}
 
 /** An async source whose i-th element arrives `delays[i]` ms after it is asked for. */
 function slowSource(clock: ManualClock, delays: number[]): AsyncIterable<number> {

@@ -1,4 +1,4 @@
-import type { Clock } from "streamable-ts";
+import type { Clock, Stream } from "streamable-ts";
 
 /** A clock that moves only when a test says so. */
 export class ManualClock implements Clock {
@@ -78,4 +78,19 @@ export async function runOnClock<T>(clock: ManualClock, work: Promise<T>, { idle
 /** Lets every pending promise callback run (a few macrotask turns' worth of microtasks). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** Each element or error (as `{ error: message }`) of `s`, with the time it came out on `clock`. */
+export async function timeline<T>(clock: ManualClock, s: Stream<T>): Promise<[number, T | { error: string }][]> {
+  const it = s.iterateAsync({ clock });
+  const out: [number, T | { error: string }][] = [];
+  for (;;) {
+    try {
+      const r = await it.next();
+      if (r.done) return out;
+      out.push([clock.now(), r.value]);
+    } catch (e) {
+      out.push([clock.now(), { error: (e as Error).message }]);
+    }
+  }
 }
