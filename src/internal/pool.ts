@@ -4,8 +4,6 @@ import { isPromise } from "./promise.js";
 /** A settled call, carried as a value so a failure keeps its place until it is yielded. */
 export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
-const failed = (error: unknown): Outcome => ({ ok: false, error });
-
 /** An element's task: its result now, or a promise of it. */
 export type Task = (value: unknown, options: CallOptions) => unknown;
 
@@ -15,10 +13,12 @@ export interface PoolOptions {
   readonly asCompleted: boolean;
 }
 
-/** One submitted element: its outcome once settled. */
+/** One submitted element: its outcome, once settled, kept in place (no object per outcome: a hot path). */
 interface Entry {
-  outcome: Outcome | undefined;
-  /** Settles with the entry (ordered mode waits on the head's). */
+  state: "running" | "fulfilled" | "failed";
+  /** The result, or the error. */
+  value: unknown;
+  /** Settles with the entry's call (ordered mode waits on the head's). */
   settled: Promise<unknown> | undefined;
 }
 
@@ -77,7 +77,7 @@ export class ConcurrentStage implements AsyncPull {
       try {
         pulled = this.#upstream.next();
       } catch (error) {
-        this.#submitSettled(failed(error)); // an upstream error takes a slot as an already settled result
+        this.#submitFailure(error); // an upstream error takes a slot as an already settled result
         continue;
       }
       if (isPromise(pulled)) return pulled.then(this.#afterPull, this.#afterPullError);
@@ -92,7 +92,7 @@ export class ConcurrentStage implements AsyncPull {
   };
 
   readonly #afterPullError = (error: unknown): Pulled => {
-    this.#submitSettled(failed(error));
+    this.#submitFailure(error);
     return this.next();
   };
 
@@ -109,24 +109,24 @@ export class ConcurrentStage implements AsyncPull {
       if (!this.#asCompleted || this.#unsettled === 0) return END;
       return new Promise<void>((resolve) => (this.#wake = resolve)).then(this.#yieldLater);
     }
-    if (head.outcome === undefined) return head.settled!.then(this.#yieldLater);
+    if (head.state === "running") return head.settled!.then(this.#yieldLater);
     this.#queue.shift();
-    if (head.outcome.ok) return { done: false, value: head.outcome.value };
-    throw head.outcome.error;
+    if (head.state === "fulfilled") return { done: false, value: head.value };
+    throw head.value;
   }
 
   readonly #yieldLater = (): Pulled => this.#yield();
 
   #submit(value: unknown): void {
-    const entry: Entry = { outcome: undefined, settled: undefined };
+    const entry: Entry = { state: "running", value: undefined, settled: undefined };
     if (this.#asCompleted) this.#unsettled++;
     else this.#queue.push(entry);
     if (this.#active < this.#concurrency) this.#start(value, entry);
     else this.#waiting.push({ value, entry });
   }
 
-  #submitSettled(outcome: Outcome): void {
-    this.#queue.push({ outcome, settled: undefined });
+  #submitFailure(error: unknown): void {
+    this.#queue.push({ state: "failed", value: error, settled: undefined });
     this.#wake?.();
   }
 
@@ -136,19 +136,20 @@ export class ConcurrentStage implements AsyncPull {
     try {
       out = this.#task(value, this.#options);
     } catch (error) {
-      return this.#finish(entry, failed(error));
+      return this.#finish(entry, "failed", error);
     }
-    if (!isPromise(out)) return this.#finish(entry, { ok: true, value: out });
+    if (!isPromise(out)) return this.#finish(entry, "fulfilled", out);
     // The call's failure becomes a value at once: never an unhandled rejection, even after close.
     entry.settled = Promise.resolve(out).then(
-      (v) => this.#finish(entry, { ok: true, value: v }),
-      (e: unknown) => this.#finish(entry, failed(e)),
+      (v) => this.#finish(entry, "fulfilled", v),
+      (e: unknown) => this.#finish(entry, "failed", e),
     );
   }
 
   /** A call settled: its outcome is recorded and its slot goes to the next waiting element. */
-  #finish(entry: Entry, outcome: Outcome): void {
-    entry.outcome = outcome;
+  #finish(entry: Entry, state: Entry["state"], value: unknown): void {
+    entry.state = state;
+    entry.value = value;
     this.#active--;
     if (this.#asCompleted) {
       this.#unsettled--;
