@@ -126,11 +126,20 @@ export class Stream<T> implements AsyncIterable<T> {
    * first. On an error (from upstream or `by`), pending groups are emitted first
    * and the error comes out after them.
    *
+   * With `within` (async iteration only), a group is also emitted once `within`
+   * has passed since its first element, even while upstream is still waiting;
+   * one group per deadline, oldest first.
+   *
    * @param upTo - Largest group size; at least 1. `group()` gathers everything in one array.
-   * @throws RangeError if `upTo` is below 1 or not an integer.
+   * @param options.within - Longest time a group stays pending: milliseconds, or "500ms", "1s", "2m", "1h".
+   * @throws RangeError if `upTo` is below 1 or not an integer; TypeError or RangeError for a bad `within`.
    * @example Batches of two
    * ```ts
    * await stream([1, 2, 3, 4, 5]).group(2).toArray(); // → [[1, 2], [3, 4], [5]]
+   * ```
+   * @example By key
+   * ```ts
+   * await stream([1, 2, 3]).group({ by: (x) => x % 2 }).toArray(); // → [[1, [1, 3]], [0, [2]]]
    * ```
    */
   group(upTo?: number): Stream<T[]>;
@@ -193,12 +202,13 @@ export class Stream<T> implements AsyncIterable<T> {
    * logfmt line on stderr when the counts reach 1, 2, 4, 8, ... and at the end.
    *
    * @param subject - What is counted, as the reports name it ("users").
-   * @param options.every - Report every `every` elements (and errors) instead.
-   * @param options.do - Receives each {@link Observation} instead of the log line.
+   * @param options.every - A number: report every `every` elements (and errors).
+   *   A duration string ("30s"): report at the start and then at that period (async iteration only).
+   * @param options.do - Receives each {@link Observation} instead of the log line; its errors are ignored.
    * @example Watch progress
    * ```ts
    * await stream([1, 2, 3]).observe("ints").run();
-   * // 2026-11-24T00:27:35Z INFO observed=ints elapsed=12µs errors=0 elements=1
+   * // stderr: 2026-11-24T00:27:35Z INFO observed=ints elapsed=12µs errors=0 elements=1
    * // ... elements=2, then the final report with elements=3
    * ```
    */
