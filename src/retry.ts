@@ -69,7 +69,8 @@ export function retryPolicy(value: unknown, extraKeys: readonly string[] = []): 
 /** The policy as `explain()` shows it. */
 export function explainRetry(p: ResolvedRetry): string {
   const jitter = p.jitter ? ", jitter: true" : "";
-  return `retry: { attempts: ${p.attempts}, backoff: { initial: ${p.initial}, factor: ${p.factor}, max: ${p.max}${jitter} } }`;
+  const where = p.where ? `, where: ${nameOf(p.where, "where")}` : "";
+  return `retry: { attempts: ${p.attempts}, backoff: { initial: ${p.initial}, factor: ${p.factor}, max: ${p.max}${jitter} }${where} }`;
 }
 
 /** The wait before retry number `retry` (1 for the first), in ms, before jitter. */

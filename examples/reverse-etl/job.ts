@@ -64,17 +64,20 @@ export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Respons
   // Every call counts against the API's limit, retries included, with 30 ms of room for the trip to the API.
   const postUsers = throttling(post, { upTo: rate, per: 1030, clock });
   const toUser = (row: UserRow): User => ({ id: row.id, email: row.email, name: row.name });
+  const countRead = () => void stats.usersRead++;
+  const countPosted = () => void stats.batchesPosted++;
+  const countRetry = () => void stats.retries++;
   const observe = log && { do: log };
 
   return stream(warehouse.usersUpdatedIn(interval, 250))
-    .do(() => void stats.usersRead++)
+    .do(countRead)
     .map(toUser)
     .observe("users", observe)
     .group(100)
     .observe("user batches", observe)
-    .map(postUsers, { concurrency, retry: { attempts: 6, where: isTransient, onRetry: () => void stats.retries++ } })
+    .map(postUsers, { concurrency, retry: { attempts: 6, where: isTransient, onRetry: countRetry } })
     .do(raiseForStatus)
-    .do(() => void stats.batchesPosted++)
+    .do(countPosted)
     .observe("integrated user batches", observe)
     .catch(Error, { finallyThrow: true });
 }
