@@ -68,8 +68,26 @@ export type Pulled = IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
  */
 export interface AsyncPull {
   next(): Pulled;
+  /**
+   * The terminals' fast path, for a stage that has one: like `next()`, but when
+   * upstream's answer is pending it hands back a {@link Resume} instead of
+   * chaining a promise of its own on it.
+   */
+  nextOrResume?(): Pulled | Resume;
   /** Closes this stage and everything upstream of it, once. */
   return(): void | Promise<void>;
+}
+
+/**
+ * Upstream's pending answer and what the stage does with it: the terminal
+ * awaits `pending` itself, then calls `resume`. A run of steps over an async
+ * source then costs no promise per element beyond the source's own.
+ */
+export class Resume {
+  constructor(
+    readonly pending: PromiseLike<IteratorResult<unknown>>,
+    readonly resume: (pulled: IteratorResult<unknown>) => Pulled | Resume,
+  ) {}
 }
 
 /** A per-element step that can be fused with its neighbours into one loop (sequential map, do, filter). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stream, type Stream } from "streamable-ts";
 import { settle } from "./support/clock.js";
-import { CountingSource } from "./support/modes.js";
+import { CountingSource, fail } from "./support/modes.js";
 import { Deferred } from "./support/deferred.js";
 
 test("toArray, count, reduce and run iterate to the end", async () => {
@@ -77,4 +77,20 @@ test("pipe returns fn(stream, ...args)", async () => {
   const scale = (s: Stream<number>, by: number) => s.map((x) => x * by);
   assert.deepEqual(await stream([1, 2]).pipe(scale, 3).toArray(), [3, 6]);
   assert.throws(() => stream([1]).pipe(2 as never), { message: "`fn` must be a function, got 2" });
+});
+
+test("terminals over an async source: long runs of dropped elements, async steps, and a source error", async () => {
+  const items = Array.from({ length: 50_000 }, (_, i) => i);
+  const kept = await stream(new CountingSource(items).async())
+    .filter((x) => x % 10_000 === 0)
+    .map(async (x) => x / 10_000)
+    .map((x) => x * 2)
+    .toArray();
+  assert.deepEqual(kept, [0, 2, 4, 6, 8]);
+  assert.equal(await stream(new CountingSource(items).async()).filter((x) => x > 49_990).count(), 9);
+
+  const source = new CountingSource([1, 2, fail("source broke"), 3]);
+  await assert.rejects(stream(source.async()).map((x) => x * 2).run(), /source broke/);
+  assert.equal(source.returns, 1, "the first error ends the terminal and closes the source once");
+  assert.equal(source.pulls, 3);
 });

@@ -1,6 +1,6 @@
 import { isPromise } from "../internal/promise.js";
 import { operatorOf } from "../operators/index.js";
-import { END, type AsyncPull, type Plan, type Pulled, type RunContext, type Step } from "../plan.js";
+import { END, type AsyncPull, type Plan, type Pulled, type Resume, type RunContext, type Step } from "../plan.js";
 import { runContext, type IterateOptions } from "./iterate.js";
 import { openSourceAsync } from "./source.js";
 import { StepsAsync } from "./steps.js";
@@ -54,6 +54,17 @@ export class AsyncRun {
         (error: unknown) => (signal.removeEventListener("abort", onAbort), reject(error)),
       );
     });
+  }
+
+  /**
+   * The terminals' fast path: the head's `nextOrResume()` when it has one. With a
+   * signal, the plain `next()`, which races the signal.
+   */
+  nextOrResume(): Pulled | Resume {
+    if (this.#signal !== undefined) return this.next();
+    if (this.#closed) return END;
+    const head = this.#head;
+    return head.nextOrResume ? head.nextOrResume() : head.next();
   }
 
   /** Closes every stage down to the source, once, and aborts the signal handed to callbacks. */

@@ -1,5 +1,5 @@
 import { isPromise } from "../internal/promise.js";
-import { END, element, type AsyncPull, type CallOptions, type Pulled, type RunContext, type Step, type SyncPull } from "../plan.js";
+import { END, element, Resume, type AsyncPull, type CallOptions, type Pulled, type RunContext, type Step, type SyncPull } from "../plan.js";
 
 /** What a fused run of steps returns for an element that a filter dropped. */
 const SKIPPED = Symbol("SKIPPED");
@@ -164,6 +164,27 @@ export class StepsAsync implements AsyncPull {
     if (pulled.done) return this.#end();
     const out = this.#apply(pulled.value);
     return out === SKIPPED || isPromise(out) ? this.#slowly(out) : element(out);
+  };
+
+  /** `next()` for terminals: a pending upstream answer comes back as a {@link Resume}. */
+  nextOrResume(): Pulled | Resume {
+    if (this.#done) return END;
+    const apply = this.#apply;
+    for (;;) {
+      const pulled = this.#upstream.next();
+      if (isPromise(pulled)) return new Resume(pulled, this.#resume);
+      if (pulled.done) return this.#end();
+      const out = apply(pulled.value);
+      if (out === SKIPPED) continue;
+      return isPromise(out) ? this.#slowly(out) : element(out);
+    }
+  }
+
+  readonly #resume = (pulled: IteratorResult<unknown>): Pulled | Resume => {
+    if (pulled.done) return this.#end();
+    const out = this.#apply(pulled.value);
+    if (out === SKIPPED) return this.nextOrResume(); // a fresh Resume for the terminal's loop: nothing nests
+    return isPromise(out) ? this.#slowly(out) : element(out);
   };
 
   /**

@@ -1,5 +1,5 @@
 import { isPromise } from "../internal/promise.js";
-import type { Plan } from "../plan.js";
+import { Resume, type Plan } from "../plan.js";
 import type { IterateOptions } from "./iterate.js";
 import { AsyncRun } from "./iterate-async.js";
 
@@ -17,7 +17,8 @@ export async function forEachElement(
   let finished = false;
   try {
     for (;;) {
-      let pulled = run.next();
+      let pulled = run.nextOrResume();
+      while (pulled instanceof Resume) pulled = pulled.resume(await pulled.pending);
       if (isPromise(pulled)) pulled = await pulled;
       if (pulled.done) {
         finished = true;
