@@ -11,6 +11,7 @@ import { takeNode } from "./operators/take.js";
 import { throttleNode, type ThrottleOptions } from "./operators/throttle.js";
 import { bufferNode } from "./operators/buffer.js";
 import { func } from "./internal/validate.js";
+import { isPromise } from "./internal/promise.js";
 import type { CallOptions, Plan, PlanNode, Source } from "./plan.js";
 import type { Duration } from "./internal/duration.js";
 import { explain } from "./run/explain.js";
@@ -294,9 +295,7 @@ export class Stream<T> implements AsyncIterable<T> {
     let accumulator = initial;
     await forEachElement(this.#plan, options, (x) => {
       const next = fn(accumulator, x as T);
-      if (next instanceof Promise || (next !== null && typeof (next as PromiseLike<A>)?.then === "function")) {
-        return Promise.resolve(next).then((a) => void (accumulator = a));
-      }
+      if (isPromise(next)) return Promise.resolve(next).then((a) => void (accumulator = a as A));
       accumulator = next as A;
       return undefined;
     });

@@ -73,12 +73,6 @@ test("sync iteration honours an aborted signal given to iterate()", () => {
   assert.deepEqual(it.next(), { done: true, value: undefined });
 });
 
-test("pipe returns fn(stream, ...args)", async () => {
-  const scale = (s: Stream<number>, by: number) => s.map((x) => x * by);
-  assert.deepEqual(await stream([1, 2]).pipe(scale, 3).toArray(), [3, 6]);
-  assert.throws(() => stream([1]).pipe(2 as never), { message: "`fn` must be a function, got 2" });
-});
-
 test("terminals over an async source: long runs of dropped elements, async steps, and a source error", async () => {
   const items = Array.from({ length: 50_000 }, (_, i) => i);
   const kept = await stream(new CountingSource(items).async())
