@@ -1,25 +1,20 @@
 import { isPromise } from "../internal/promise.js";
 import { operatorOf } from "../operators/index.js";
-import { END, type AsyncPull, type Plan, type Pulled, type Resume, type RunContext, type Step } from "../plan.js";
-import { runContext, type IterateOptions } from "./iterate.js";
+import { END, type AsyncPull, type Plan, type Pulled, type Resume, type RunContext } from "../plan.js";
+import { buildStages, runContext, type IterateOptions } from "./iterate.js";
 import { openSourceAsync } from "./source.js";
 import { StepsAsync } from "./steps.js";
 
 /** Plan -> the chain of async stages, runs of sequential map/do/filter fused into one loop. */
 export function buildAsync(plan: Plan, context: RunContext): AsyncPull {
-  let stage = openSourceAsync(plan.source);
-  const nodes = plan.nodes;
-  for (let i = 0; i < nodes.length; ) {
-    const steps: Step[] = [];
-    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "async", context)); i++) steps.push(step);
-    if (steps.length > 0) {
-      stage = new StepsAsync(stage, steps, context);
-      continue;
-    }
-    const node = nodes[i++]!;
-    stage = operatorOf(node).async(stage, node, context);
-  }
-  return stage;
+  return buildStages<AsyncPull>(
+    plan.nodes,
+    "async",
+    context,
+    openSourceAsync(plan.source),
+    (up, steps) => new StepsAsync(up, steps, context),
+    (up, node) => operatorOf(node).async(up, node, context),
+  );
 }
 
 /**

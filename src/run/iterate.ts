@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from "../internal/clock.js";
 import { operatorOf } from "../operators/index.js";
-import type { Plan, RunContext, Step, SyncPull } from "../plan.js";
+import { isAsyncFunction } from "../internal/promise.js";
+import type { Plan, PlanNode, RunContext, Step, SyncPull } from "../plan.js";
 import { ArraySource, openSourceSync } from "./source.js";
 import { ArrayStepsSync, StepsSync } from "./steps.js";
 
@@ -17,7 +18,7 @@ export function whyAsyncOnly(plan: Plan): string | undefined {
   if (typeof (plan.source as Iterable<unknown>)[Symbol.iterator] !== "function" && typeof plan.source !== "function") {
     return "the source is an AsyncIterable";
   }
-  if (typeof plan.source === "function" && plan.source.constructor?.name === "AsyncFunction") {
+  if (isAsyncFunction(plan.source)) {
     return "the source is an async function";
   }
   for (const node of plan.nodes) {
@@ -35,21 +36,37 @@ export function runContext(options: IterateOptions = {}): RunContext & { readonl
   return { clock: options.clock ?? systemClock, signal, callOptions: { signal }, controller };
 }
 
-/** Plan -> the chain of sync stages, runs of map/do/filter fused into one loop. */
-export function buildSync(plan: Plan, context: RunContext): SyncPull {
-  let stage = openSourceSync(plan.source);
-  const nodes = plan.nodes;
+/**
+ * Walks a plan's nodes into a chain of stages, for either runner: each run of
+ * fusable steps becomes one `fuse`d stage, every other node its operation's stage.
+ */
+export function buildStages<S>(
+  nodes: Plan["nodes"],
+  mode: "sync" | "async",
+  context: RunContext,
+  source: S,
+  fuse: (upstream: S, steps: Step[]) => S,
+  stageOf: (upstream: S, node: PlanNode) => S,
+): S {
+  let stage = source;
   for (let i = 0; i < nodes.length; ) {
     const steps: Step[] = [];
-    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, "sync", context)); i++) steps.push(step);
-    if (steps.length > 0) {
-      stage = stage instanceof ArraySource ? new ArrayStepsSync(stage.array, steps, context) : new StepsSync(stage, steps, context);
-      continue;
-    }
-    const node = nodes[i++]!;
-    stage = operatorOf(node).sync!(stage, node, context);
+    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, mode, context)); i++) steps.push(step);
+    stage = steps.length > 0 ? fuse(stage, steps) : stageOf(stage, nodes[i++]!);
   }
   return stage;
+}
+
+/** Plan -> the chain of sync stages; steps right after an array source read it by index. */
+export function buildSync(plan: Plan, context: RunContext): SyncPull {
+  return buildStages<SyncPull>(
+    plan.nodes,
+    "sync",
+    context,
+    openSourceSync(plan.source),
+    (up, steps) => (up instanceof ArraySource ? new ArrayStepsSync(up.array, steps, context) : new StepsSync(up, steps, context)),
+    (up, node) => operatorOf(node).sync!(up, node, context),
+  );
 }
 
 /**
