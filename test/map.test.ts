@@ -66,3 +66,18 @@ test("map: re-iterating re-opens the source, each iterator with its own state", 
   assert.deepEqual([...s], [2, 4]);
   assert.deepEqual(await s.toArray(), [2, 4]);
 });
+
+test("map: iterations of one pipeline each hand their own signal, though they share composed code", () => {
+  const seen: AbortSignal[] = [];
+  const s = stream([1, 2, 3]).map((x, { signal }) => (seen.push(signal), x));
+  const a = s[Symbol.iterator]();
+  const b = s[Symbol.iterator]();
+  a.next();
+  b.next();
+  a.return!();
+  assert.notEqual(seen[0], seen[1]);
+  assert.equal(seen[0]!.aborted, true);
+  assert.equal(seen[1]!.aborted, false);
+  b.next();
+  assert.equal(seen[2], seen[1]);
+});

@@ -4,39 +4,70 @@ import { END, element, Resume, type AsyncPull, type CallOptions, type Pulled, ty
 /** What a fused run of steps returns for an element that a filter dropped. */
 const SKIPPED = Symbol("SKIPPED");
 
-/** A fused run of steps: the element's output, SKIPPED, or (in async iteration) a promise of either. */
-type Apply = (value: unknown) => unknown;
+/**
+ * A fused run of steps: the element's output, SKIPPED, or (in async iteration)
+ * a promise of either. The call options come as an argument, not in a closure,
+ * so one composed function serves every iteration of the same run of steps.
+ */
+type Apply = (value: unknown, options: CallOptions) => unknown;
 
 const identity: Apply = (value) => value;
+
+/** Composed runs of steps, found again by their functions, kinds and labels. */
+interface Composed {
+  readonly next: WeakMap<Function, Map<string, Composed>>;
+  apply?: Apply;
+}
+
+/**
+ * The composed function for `steps`, made once per distinct run of steps: a
+ * pipeline built again (a job per batch, a benchmark) reuses code that the
+ * engine has already optimised, instead of fresh closures that it must relearn.
+ */
+function composeOnce(cache: Composed, steps: readonly Step[], compose: (steps: readonly Step[]) => Apply): Apply {
+  let node = cache;
+  for (const step of steps) {
+    let byKind = node.next.get(step.fn);
+    if (byKind === undefined) node.next.set(step.fn, (byKind = new Map()));
+    const key = `${step.kind} ${step.label}`;
+    let child = byKind.get(key);
+    if (child === undefined) byKind.set(key, (child = { next: new WeakMap() }));
+    node = child;
+  }
+  return (node.apply ??= compose(steps));
+}
+
+const composedSync: Composed = { next: new WeakMap() };
+const composedAsync: Composed = { next: new WeakMap() };
 
 /**
  * Composes the steps into one function, innermost last, so each element goes
  * through plain nested calls: the hot path. For sync iteration a callback that
  * returns a promise is a TypeError naming its operation.
  */
-export function composeSync(steps: readonly Step[], options: CallOptions): Apply {
+function composeSync(steps: readonly Step[]): Apply {
   let apply = identity;
   for (let k = steps.length - 1; k >= 0; k--) {
     const then = apply;
     const step = steps[k]!;
     const fn = step.fn;
     if (step.kind === "map") {
-      apply = (x) => {
+      apply = (x, options) => {
         const out = fn(x, options);
         if (isPromise(out)) throw promiseInSyncIteration(step, out);
-        return then(out);
+        return then(out, options);
       };
     } else if (step.kind === "filter") {
-      apply = (x) => {
+      apply = (x, options) => {
         const keep = fn(x); // `where` sees only the element
         if (isPromise(keep)) throw promiseInSyncIteration(step, keep);
-        return keep ? then(x) : SKIPPED;
+        return keep ? then(x, options) : SKIPPED;
       };
     } else {
-      apply = (x) => {
+      apply = (x, options) => {
         const out = fn(x, options);
         if (isPromise(out)) throw promiseInSyncIteration(step, out);
-        return then(x);
+        return then(x, options);
       };
     }
   }
@@ -44,26 +75,26 @@ export function composeSync(steps: readonly Step[], options: CallOptions): Apply
 }
 
 /** The same for async iteration: a promise from a callback is awaited and the element goes on from there. */
-function composeAsync(steps: readonly Step[], options: CallOptions): Apply {
+function composeAsync(steps: readonly Step[]): Apply {
   let apply = identity;
   for (let k = steps.length - 1; k >= 0; k--) {
     const then = apply;
     const { fn, kind } = steps[k]!;
     apply =
       kind === "map"
-        ? (x) => {
+        ? (x, options) => {
             const out = fn(x, options);
-            return isPromise(out) ? Promise.resolve(out).then(then) : then(out);
+            return isPromise(out) ? Promise.resolve(out).then((v) => then(v, options)) : then(out, options);
           }
         : kind === "filter"
-          ? (x) => {
+          ? (x, options) => {
               const keep = fn(x); // `where` sees only the element
-              if (isPromise(keep)) return Promise.resolve(keep).then((k) => (k ? then(x) : SKIPPED));
-              return keep ? then(x) : SKIPPED;
+              if (isPromise(keep)) return Promise.resolve(keep).then((k) => (k ? then(x, options) : SKIPPED));
+              return keep ? then(x, options) : SKIPPED;
             }
-          : (x) => {
+          : (x, options) => {
               const out = fn(x, options);
-              return isPromise(out) ? Promise.resolve(out).then(() => then(x)) : then(x);
+              return isPromise(out) ? Promise.resolve(out).then(() => then(x, options)) : then(x, options);
             };
   }
   return apply;
@@ -76,11 +107,13 @@ function composeAsync(steps: readonly Step[], options: CallOptions): Apply {
 export class StepsSync implements SyncPull {
   readonly #upstream: SyncPull;
   readonly #apply: Apply;
+  readonly #options: CallOptions;
   #done = false;
 
   constructor(upstream: SyncPull, steps: readonly Step[], context: RunContext) {
     this.#upstream = upstream;
-    this.#apply = composeSync(steps, context.callOptions);
+    this.#apply = composeOnce(composedSync, steps, composeSync);
+    this.#options = context.callOptions;
   }
 
   next(): IteratorResult<unknown> {
@@ -92,7 +125,7 @@ export class StepsSync implements SyncPull {
         this.#done = true;
         return END;
       }
-      const out = apply(pulled.value);
+      const out = apply(pulled.value, this.#options);
       if (out !== SKIPPED) return element(out);
     }
   }
@@ -108,12 +141,14 @@ export class StepsSync implements SyncPull {
 export class ArrayStepsSync implements SyncPull {
   readonly #array: ArrayLike<unknown>;
   readonly #apply: Apply;
+  readonly #options: CallOptions;
   #index = 0;
   #closed = false; // a flag, not a swapped array or an Infinity index: the hot loop's fields keep one shape
 
   constructor(array: ArrayLike<unknown>, steps: readonly Step[], context: RunContext) {
     this.#array = array;
-    this.#apply = composeSync(steps, context.callOptions);
+    this.#apply = composeOnce(composedSync, steps, composeSync);
+    this.#options = context.callOptions;
   }
 
   next(): IteratorResult<unknown> {
@@ -121,7 +156,7 @@ export class ArrayStepsSync implements SyncPull {
     const array = this.#array;
     const apply = this.#apply;
     while (this.#index < array.length) {
-      const out = apply(array[this.#index++]);
+      const out = apply(array[this.#index++], this.#options);
       if (out !== SKIPPED) return { done: false, value: out }; // a literal, not element(): measurably faster here
     }
     this.#closed = true;
@@ -140,11 +175,13 @@ export class ArrayStepsSync implements SyncPull {
 export class StepsAsync implements AsyncPull {
   readonly #upstream: AsyncPull;
   readonly #apply: Apply;
+  readonly #options: CallOptions;
   #done = false;
 
   constructor(upstream: AsyncPull, steps: readonly Step[], context: RunContext) {
     this.#upstream = upstream;
-    this.#apply = composeAsync(steps, context.callOptions);
+    this.#apply = composeOnce(composedAsync, steps, composeAsync);
+    this.#options = context.callOptions;
   }
 
   next(): Pulled {
@@ -154,7 +191,7 @@ export class StepsAsync implements AsyncPull {
       const pulled = this.#upstream.next();
       if (isPromise(pulled)) return pulled.then(this.#afterPull);
       if (pulled.done) return this.#end();
-      const out = apply(pulled.value);
+      const out = apply(pulled.value, this.#options);
       if (out === SKIPPED) continue;
       return isPromise(out) ? this.#slowly(out) : element(out);
     }
@@ -162,7 +199,7 @@ export class StepsAsync implements AsyncPull {
 
   readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {
     if (pulled.done) return this.#end();
-    const out = this.#apply(pulled.value);
+    const out = this.#apply(pulled.value, this.#options);
     return out === SKIPPED || isPromise(out) ? this.#slowly(out) : element(out);
   };
 
@@ -174,7 +211,7 @@ export class StepsAsync implements AsyncPull {
       const pulled = this.#upstream.next();
       if (isPromise(pulled)) return new Resume(pulled, this.#resume);
       if (pulled.done) return this.#end();
-      const out = apply(pulled.value);
+      const out = apply(pulled.value, this.#options);
       if (out === SKIPPED) continue;
       return isPromise(out) ? this.#slowly(out) : element(out);
     }
@@ -182,7 +219,7 @@ export class StepsAsync implements AsyncPull {
 
   readonly #resume = (pulled: IteratorResult<unknown>): Pulled | Resume => {
     if (pulled.done) return this.#end();
-    const out = this.#apply(pulled.value);
+    const out = this.#apply(pulled.value, this.#options);
     if (out === SKIPPED) return this.nextOrResume(); // a fresh Resume for the terminal's loop: nothing nests
     return isPromise(out) ? this.#slowly(out) : element(out);
   };
@@ -196,7 +233,7 @@ export class StepsAsync implements AsyncPull {
     while (out === SKIPPED) {
       const pulled = await this.#upstream.next();
       if (pulled.done) return this.#end();
-      out = this.#apply(pulled.value);
+      out = this.#apply(pulled.value, this.#options);
       if (isPromise(out)) out = await out;
     }
     return element(out);
