@@ -25,7 +25,7 @@ export async function forEachElement(
         return;
       }
       const out = onElement(pulled.value);
-      if (isPromise(out)) await out;
+      if (out !== undefined && isPromise(out)) await out;
     }
   } finally {
     if (!finished) await run.return();
