@@ -72,3 +72,8 @@ export function integers(n: number): number[] {
   if (!a) arrays.set(n, (a = Array.from({ length: n }, (_, i) => i)));
   return a;
 }
+
+/** Drops the shared arrays, so one group's memory does not slow the next one's garbage collection. */
+export function forgetIntegers(): void {
+  arrays.clear();
+}

@@ -6,8 +6,14 @@
 import { concurrency } from "./concurrency.js";
 import { sequential } from "./sequential.js";
 import { time } from "./time.js";
+import { forgetIntegers } from "./harness.js";
 
 const groups: Record<string, () => Promise<void>> = { sequential, concurrency, time };
 const chosen = process.argv.slice(2);
 console.log(`node ${process.version}, ${process.arch}; budget ${process.env.BENCH_BUDGET_MS ?? 400} ms per size probe`);
-for (const [name, run] of Object.entries(groups)) if (chosen.length === 0 || chosen.includes(name)) await run();
+for (const [name, run] of Object.entries(groups)) {
+  if (chosen.length > 0 && !chosen.includes(name)) continue;
+  forgetIntegers();
+  global.gc?.();
+  await run();
+}
