@@ -1,6 +1,9 @@
 // The reverse-ETL example, run for real: embedded PostgreSQL, a local HTTP API on its own thread.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { startApi } from "../examples/reverse-etl/api.js";
 import { demo, parseOptions } from "../examples/reverse-etl/main.js";
 import { pacedPerSecond, peakPerSecond } from "../examples/reverse-etl/summary.js";
@@ -58,4 +61,15 @@ test("request rates: the peak in a sliding second, and the pace of a saturated l
   assert.equal(peakPerSecond(times), 16);
   assert.ok(Math.abs(pacedPerSecond(times, 16)! - 16 / 1.03) < 0.01);
   assert.equal(pacedPerSecond(times.slice(0, 10), 16), undefined);
+});
+
+test("the demo's command line: --help, and a clear error with exit code 2 for a bad option", async () => {
+  const main = fileURLToPath(new URL("../examples/reverse-etl/main.ts", import.meta.url));
+  const run = (...args: string[]) => promisify(execFile)(process.execPath, ["--import", "tsx", main, ...args]);
+  const help = await run("--help");
+  assert.match(help.stdout, /^Usage: npm run demo -- \[options\]/);
+  assert.match(help.stdout, /--interval FROM\/TO/);
+  const bad = await run("--concurrency", "zero").catch((e: { code: number; stderr: string }) => e);
+  assert.equal((bad as { code: number }).code, 2);
+  assert.match((bad as { stderr: string }).stderr, /^--concurrency is out of range: "zero"/);
 });

@@ -2,6 +2,7 @@
  * `npm run demo`: runs the reverse-ETL job end to end against a local API and an
  * embedded PostgreSQL (or the one at DATABASE_URL), then checks the result.
  */
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { startApiWorker } from "./api.js";
 import { reverseEtl, type JobOptions, type JobStats } from "./job.js";
@@ -105,7 +106,7 @@ export async function demo(options: DemoOptions, { print = console.log, log }: D
   return summary;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     const options = parseOptions(process.argv.slice(2));
     if (options === "help") console.log(HELP);
