@@ -119,3 +119,15 @@ export const END: IteratorReturnResult<undefined> = Object.freeze({ done: true, 
 export function element<T>(value: T): IteratorYieldResult<T> {
   return { done: false, value };
 }
+
+/**
+ * Closes `upstream` for a stage that pulls in the background. When one of its
+ * pulls is still in flight, it does not wait: many sources (an async generator,
+ * a queue's blocking pull) close only once that pull settles, which may be
+ * never, and leaving a loop must not hang on it.
+ */
+export function closeBehindPull(upstream: AsyncPull, pullInFlight: boolean): void | Promise<void> {
+  const closing = upstream.return();
+  if (!pullInFlight) return closing;
+  Promise.resolve(closing).catch(() => {});
+}

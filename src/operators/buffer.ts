@@ -1,6 +1,6 @@
 import { integer } from "../internal/validate.js";
 import type { Outcome } from "../internal/pool.js";
-import { END, type AsyncPull, type Operator } from "../plan.js";
+import { END, closeBehindPull, type AsyncPull, type Operator } from "../plan.js";
 
 export interface BufferNode {
   readonly op: "buffer";
@@ -30,6 +30,8 @@ class BufferAsync implements AsyncPull {
   #roomMade: (() => void) | undefined;
   #closed = false;
   #ended = false;
+  /** The worker waits on an upstream pull now. */
+  #pulling = false;
 
   constructor(upstream: AsyncPull, node: BufferNode) {
     this.#upstream = upstream;
@@ -59,11 +61,14 @@ class BufferAsync implements AsyncPull {
         continue;
       }
       let outcome: Outcome;
+      this.#pulling = true;
       try {
         const pulled = await this.#upstream.next();
         outcome = pulled.done ? ENDED : { ok: true, value: pulled.value };
       } catch (error) {
         outcome = { ok: false, error };
+      } finally {
+        this.#pulling = false;
       }
       if (this.#closed) return;
       this.#queue.push(outcome);
@@ -87,7 +92,7 @@ class BufferAsync implements AsyncPull {
     this.#wake("itemAdded");
     this.#wake("roomMade");
     // The worker's pull in flight, if any, settles into a closed buffer and is dropped.
-    await this.#upstream.return();
+    await closeBehindPull(this.#upstream, this.#pulling);
   }
 }
 

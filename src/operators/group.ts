@@ -2,7 +2,7 @@ import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import { promiseInSyncIteration } from "../run/steps.js";
-import { END, element, type AsyncPull, type Operator, type Pulled, type RunContext, type SyncPull } from "../plan.js";
+import { END, closeBehindPull, element, type AsyncPull, type Operator, type Pulled, type RunContext, type SyncPull } from "../plan.js";
 import { Alarm, type Clock } from "../internal/clock.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import type { Outcome } from "../internal/pool.js";
@@ -285,7 +285,7 @@ class GroupWithinAsync implements AsyncPull {
     if (this.phase.kind === "done") return;
     this.phase = DONE;
     this.#alarm.clear();
-    await this.#upstream.return();
+    await closeBehindPull(this.#upstream, this.#pull !== undefined);
   }
 }
 
