@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stream } from "streamable-ts";
-import { CountingSource } from "./support/modes.js";
+import { CountingSource, fail } from "./support/modes.js";
 
 test("stream: building touches nothing; each iteration re-opens the source", async () => {
   let opened = 0;
@@ -92,4 +92,27 @@ test("stream: a stream is a source for another stream", async () => {
   const inner = stream([1, 2]).map((x) => x + 1);
   assert.deepEqual([...stream(inner).map((x) => x * 2)], [4, 6]);
   assert.deepEqual(await stream(inner).toArray(), [2, 3]);
+});
+
+test("stream: for await over an async source: long runs of dropped elements, async steps, errors, queued calls", async () => {
+  const items = [...Array.from({ length: 10_000 }, (_, i) => i), fail("late"), 10_000, 10_001];
+  const s = stream(new CountingSource(items).async())
+    .filter((x) => x % 2_500 === 0 || x > 9_999)
+    .map(async (x) => x + 1)
+    .map((x) => x * 2);
+  const out: unknown[] = [];
+  const it = s[Symbol.asyncIterator]();
+  for (;;) {
+    try {
+      const r = await it.next();
+      if (r.done) break;
+      out.push(r.value);
+    } catch (e) {
+      out.push((e as Error).message);
+    }
+  }
+  assert.deepEqual(out, [2, 5002, 10002, 15002, "late", 20002, 20004]);
+  const queued = stream(new CountingSource([1, 2, 3, 4]).async()).filter((x) => x !== 2)[Symbol.asyncIterator]();
+  const answers = await Promise.all([queued.next(), queued.next(), queued.next(), queued.next()]);
+  assert.deepEqual(answers.map((r) => r.value), [1, 3, 4, undefined]);
 });

@@ -1,6 +1,6 @@
 import { isPromise } from "../internal/promise.js";
 import { operatorOf } from "../operators/index.js";
-import { END, type AsyncPull, type Plan, type Pulled, type Resume, type RunContext } from "../plan.js";
+import { END, Resume, type AsyncPull, type Plan, type Pulled, type RunContext } from "../plan.js";
 import { buildStages, runContext, type IterateOptions } from "./iterate.js";
 import { openSourceAsync } from "./source.js";
 import { StepsAsync } from "./steps.js";
@@ -102,11 +102,15 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
       this.#queued++;
       return (this.#pending = this.#pending.then(this.#pullQueued, this.#pullQueued));
     }
-    let pulled: Pulled;
+    let pulled: Pulled | Resume;
     try {
-      pulled = this.#run.next();
+      pulled = this.#run.nextOrResume();
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (pulled instanceof Resume) {
+      this.#dropped = 0;
+      return (this.#pending = this.#carryOn(pulled));
     }
     if (!isPromise(pulled)) return Promise.resolve(pulled as IteratorResult<T>);
     return (this.#pending = pulled.then(this.#settled, this.#failed) as Promise<IteratorResult<T>>);
@@ -123,6 +127,38 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     }
     return Promise.resolve(pulled).then(this.#settled, this.#failed) as Promise<IteratorResult<T>>;
   };
+
+  /** What carries on the pending {@link Resume}: one at a time, as calls are answered in turn. */
+  #resume: Resume["resume"] | undefined;
+  /** Elements dropped in a row while answering this call: past a few, go on in a loop rather than nest promises. */
+  #dropped = 0;
+
+  /** One promise for the element: the source's, carried on by the steps' resume. */
+  #carryOn(pending: Resume): Promise<IteratorResult<T>> {
+    this.#resume = pending.resume;
+    return Promise.resolve(pending.pending).then(this.#resumed, this.#failed) as Promise<IteratorResult<T>>;
+  }
+
+  readonly #resumed = (pulled: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
+    let out: Pulled | Resume;
+    try {
+      out = this.#resume!(pulled);
+    } catch (error) {
+      return this.#failed(error);
+    }
+    if (out instanceof Resume) return ++this.#dropped < 32 ? this.#carryOn(out) : this.#slowly(out);
+    return isPromise(out) ? out.then(this.#settled, this.#failed) : this.#settled(out);
+  };
+
+  /** A long run of dropped elements: go on in a plain loop, so nothing nests. */
+  async #slowly(out: Pulled | Resume): Promise<IteratorResult<unknown>> {
+    try {
+      while (out instanceof Resume) out = out.resume(await out.pending);
+      return this.#settled(await out);
+    } catch (error) {
+      return this.#failed(error);
+    }
+  }
 
   // Bound once: settling a call costs no closure. The queue is empty again once no call waits.
   readonly #settled = (result: IteratorResult<unknown>): IteratorResult<unknown> => {
