@@ -70,10 +70,6 @@ export class AsyncRun {
     await this.#head.return();
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   #abort(signal: AbortSignal): Promise<never> {
     // Closing may wait on work in flight; the caller is answered at once.
     this.return().catch(() => {});
