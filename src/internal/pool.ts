@@ -16,7 +16,7 @@ export interface PoolOptions {
 /** One submitted element: its outcome, once settled, kept in place (no object per outcome: a hot path). */
 interface Entry {
   state: "running" | "fulfilled" | "failed";
-  /** The result, or the error. */
+  /** The element until its call starts; then the result, or the error. */
   value: unknown;
   /** Settles with the entry's call (ordered mode waits on the head's). */
   settled: Promise<unknown> | undefined;
@@ -46,8 +46,8 @@ export class ConcurrentStage implements AsyncPull {
 
   /** Submitted and not yet yielded, in upstream order (in order) or completion order (as completed). */
   readonly #queue: Entry[] = [];
-  /** Elements pulled and waiting for a free slot, with their entries. */
-  readonly #waiting: { value: unknown; entry: Entry }[] = [];
+  /** Entries pulled and waiting for a free slot; each holds its element as `value` until it starts. */
+  readonly #waiting: Entry[] = [];
   /** As completed: submitted entries not yet settled. */
   #unsettled = 0;
   /** Wakes the consumer waiting for a settled entry (as completed). */
@@ -118,11 +118,11 @@ export class ConcurrentStage implements AsyncPull {
   readonly #yieldLater = (): Pulled => this.#yield();
 
   #submit(value: unknown): void {
-    const entry: Entry = { state: "running", value: undefined, settled: undefined };
+    const entry: Entry = { state: "running", value, settled: undefined };
     if (this.#asCompleted) this.#unsettled++;
     else this.#queue.push(entry);
-    if (this.#active < this.#concurrency) this.#start(value, entry);
-    else this.#waiting.push({ value, entry });
+    if (this.#active < this.#concurrency) this.#start(entry);
+    else this.#waiting.push(entry);
   }
 
   #submitFailure(error: unknown): void {
@@ -130,11 +130,11 @@ export class ConcurrentStage implements AsyncPull {
     this.#wake?.();
   }
 
-  #start(value: unknown, entry: Entry): void {
+  #start(entry: Entry): void {
     this.#active++;
     let out: unknown;
     try {
-      out = this.#task(value, this.#options);
+      out = this.#task(entry.value, this.#options);
     } catch (error) {
       return this.#finish(entry, "failed", error);
     }
@@ -159,7 +159,7 @@ export class ConcurrentStage implements AsyncPull {
       wake?.();
     }
     const waiting = this.#waiting.shift();
-    if (waiting !== undefined && !this.#closed) this.#start(waiting.value, waiting.entry);
+    if (waiting !== undefined && !this.#closed) this.#start(waiting);
     if (this.#active === 0) this.#drained?.();
   }
 
