@@ -24,15 +24,19 @@ async function post(batch: Row[]): Promise<number> {
   return batch.length;
 }
 
+function logSkipped(error: InvalidRow): void {
+  console.error(`skipped: ${error.message}`);
+}
+
 const job = stream(rows)
   .map(validate)
   .observe("users")
   .group(100)
   .observe("user batches")
   .map(post)
-  .catch(InvalidRow, { do: (e) => console.error(`skipped: ${e.message}`), finallyThrow: true });
+  .catch(InvalidRow, { do: logSkipped, finallyThrow: true });
 
-console.log(job.explain());
+console.log(`${job.explain()}\n`);
 try {
   await job.run();
 } catch (error) {
