@@ -88,3 +88,21 @@ test("terminals over an async source: long runs of dropped elements, async steps
   assert.equal(source.returns, 1, "the first error ends the terminal and closes the source once");
   assert.equal(source.pulls, 3);
 });
+
+test("iterateAsync({ signal }): an abort rejects the pending call at once, closes the source, and ends the iteration", async () => {
+  const pending = new Deferred<IteratorResult<number>>();
+  let returns = 0;
+  const source: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({ next: () => pending.promise, return: async () => (returns++, { done: true, value: undefined }) }),
+  };
+  const controller = new AbortController();
+  const it = stream(source).map((x) => x * 2).iterateAsync({ signal: controller.signal });
+  const call = it.next();
+  await settle();
+  controller.abort(new Error("deadline"));
+  await assert.rejects(call, /deadline/);
+  assert.equal(returns, 1);
+  await assert.rejects(it.next(), /deadline/, "later calls keep saying why");
+  pending.resolve({ done: false, value: 1 });
+  await settle();
+});
