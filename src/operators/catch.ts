@@ -1,7 +1,7 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { boolean, func, options } from "../internal/validate.js";
-import { END, element, type AsyncPull, type Operator, type SyncPull } from "../plan.js";
+import { END, element, type AsyncPull, type Operator, type Pulled, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
 
 /** A class of errors, such as `TypeError` or your own `HttpError`. */
@@ -133,24 +133,44 @@ class CatchAsync implements AsyncPull {
     this.#upstream = upstream;
     this.#node = node;
   }
-  async next(): Promise<IteratorResult<unknown>> {
+  /** Answers at once while upstream does and nothing fails: catching costs no promise per element. */
+  next(): Pulled {
+    if (this.#phase !== "pulling") return this.#end();
+    let pulled: Pulled;
+    try {
+      pulled = this.#upstream.next();
+    } catch (error) {
+      return this.#loop({ error });
+    }
+    if (isPromise(pulled)) return this.#loop({ pending: pulled });
+    if (!pulled.done) return pulled;
+    this.#phase = "stopped";
+    return this.#end();
+  }
+
+  /** The general case: an error to handle (its callbacks may be async), or a pending pull. */
+  async #loop(first: { readonly error: unknown } | { readonly pending: Promise<IteratorResult<unknown>> } | undefined): Promise<IteratorResult<unknown>> {
     const node = this.#node;
     while (this.#phase === "pulling") {
       let pulled: IteratorResult<unknown>;
       try {
-        pulled = await this.#upstream.next();
+        if (first !== undefined && "error" in first) throw first.error;
+        pulled = first !== undefined ? await first.pending : await this.#upstream.next();
       } catch (error) {
+        first = undefined;
         if (!isOfCaughtClass(node, error) || (node.where && !(await node.where(error)))) throw error;
         await this.#caught(error);
         if (node.do) await node.do(error);
         if (node.replace) return element(await node.replace(error));
         continue;
       }
+      first = undefined;
       if (!pulled.done) return pulled;
       this.#phase = "stopped";
     }
     return this.#end();
   }
+
   async #caught(error: unknown): Promise<void> {
     if (this.#node.finallyThrow && this.#first === undefined) this.#first = { error };
     if (this.#node.stop) {

@@ -58,30 +58,46 @@ interface Pending {
 class PendingGroups {
   readonly #byKey = new Map<unknown, Pending>();
   readonly #node: GroupNode;
+  /** The first group of `#byKey`, kept at hand: grouping by time asks for it at every element. */
+  #oldest: Pending | undefined;
   constructor(node: GroupNode) {
     this.#node = node;
   }
-  /** Adds `value` to its key's group; returns the group, as output, when that makes it full. */
-  add(key: unknown, value: unknown, now = 0): unknown {
+  /**
+   * Adds `value` to its key's group; returns the group, as output, when that
+   * makes it full. A new group's creation time is read from `clock`, if given.
+   */
+  add(key: unknown, value: unknown, clock?: Clock): unknown {
     let group = this.#byKey.get(key);
-    if (group === undefined) this.#byKey.set(key, (group = { items: [], createdAt: now }));
+    if (group === undefined) {
+      this.#byKey.set(key, (group = { items: [], createdAt: clock ? clock.now() : 0 }));
+      this.#oldest ??= group;
+    }
     group.items.push(value);
     if (group.items.length < this.#node.upTo) return undefined;
-    this.#byKey.delete(key);
+    this.#remove(key, group);
     return this.#output(key, group.items);
   }
   /** Removes the oldest group and returns it as output, or undefined when none is pending. */
   takeOldest(): unknown {
     for (const [key, group] of this.#byKey) {
-      this.#byKey.delete(key);
+      this.#remove(key, group);
       return this.#output(key, group.items);
     }
     return undefined;
   }
   /** When the oldest group is due (its creation + `within`), or undefined when none is pending. */
   oldestDeadline(): number | undefined {
-    for (const group of this.#byKey.values()) return group.createdAt + this.#node.within!;
-    return undefined;
+    return this.#oldest === undefined ? undefined : this.#oldest.createdAt + this.#node.within!;
+  }
+  #remove(key: unknown, group: Pending): void {
+    this.#byKey.delete(key);
+    if (this.#oldest !== group) return;
+    this.#oldest = undefined;
+    for (const next of this.#byKey.values()) {
+      this.#oldest = next;
+      break;
+    }
   }
   #output(key: unknown, items: unknown[]): unknown {
     return key === ONE_GROUP ? items : [key, items];
@@ -178,7 +194,8 @@ class GroupAsync implements AsyncPull {
       let key: unknown = ONE_GROUP;
       let pulled: IteratorResult<unknown>;
       try {
-        pulled = await this.#upstream.next();
+        const next = this.#upstream.next();
+        pulled = isPromise(next) ? await next : next; // no await per element on a ready upstream
         if (pulled.done) {
           this.phase = ENDING;
           continue;
@@ -233,49 +250,66 @@ class GroupWithinAsync implements AsyncPull {
       if (this.phase.kind === "flushing") return flushStep(this.#groups, this);
       const deadline = this.#groups.oldestDeadline();
       if (deadline !== undefined && this.#clock.now() >= deadline) return element(this.#groups.takeOldest());
-      const pulled = this.#pulled;
-      if (pulled === undefined) {
-        this.#pull ??= this.#startPull();
-        if (this.#pull === undefined || this.#pulled !== undefined) continue; // answered at once
+      let result: IteratorResult<unknown>;
+      const settled = this.#pulled;
+      if (settled !== undefined) {
+        // Came while the consumer was away: handled only now, after any overdue group.
+        this.#pulled = undefined;
+        if (!settled.ok) {
+          this.#fail(settled.error);
+          continue;
+        }
+        result = settled.value as IteratorResult<unknown>;
+      } else if (this.#pull !== undefined) {
         await (deadline === undefined ? this.#pull : Promise.race([this.#pull, this.#alarm.at(deadline)]));
         continue; // the element came, or the oldest group's deadline did
+      } else {
+        let pulled: Pulled;
+        try {
+          pulled = this.#upstream.next();
+        } catch (error) {
+          this.#fail(error);
+          continue;
+        }
+        if (isPromise(pulled)) {
+          this.#pull = this.#settleInto(pulled);
+          continue;
+        }
+        result = pulled; // ready: no timer, no promise
       }
-      this.#pulled = undefined;
-      const full = pulled.ok ? await this.#add(pulled.value as IteratorResult<unknown>) : this.#fail(pulled.error);
+      let full = this.#add(result);
+      if (isPromise(full)) full = await full;
       if (full !== undefined) return element(full);
     }
   }
-  /** Pulls one element; a ready answer lands in `#pulled` at once, a pending one when it settles. */
-  #startPull(): Promise<void> | undefined {
-    let pulled: Pulled;
-    try {
-      pulled = this.#upstream.next();
-    } catch (error) {
-      this.#pulled = { ok: false, error };
-      return undefined;
-    }
-    if (!isPromise(pulled)) {
-      this.#pulled = { ok: true, value: pulled };
-      return undefined;
-    }
-    return pulled.then(
+
+  /** The pull in flight: it settles into `#pulled`, whether or not anyone waits for it then. */
+  #settleInto(pull: Promise<IteratorResult<unknown>>): Promise<void> {
+    return pull.then(
       (value) => void ((this.#pulled = { ok: true, value }), (this.#pull = undefined)),
       (error: unknown) => void ((this.#pulled = { ok: false, error }), (this.#pull = undefined)),
     );
   }
-  /** Adds a pulled element to its group; returns the group when that fills it. */
-  async #add(result: IteratorResult<unknown>): Promise<unknown> {
+
+  /** Adds a pulled element to its group; returns the group when that fills it (a promise only when `by` is async). */
+  #add(result: IteratorResult<unknown>): unknown {
     if (result.done) {
       this.phase = ENDING;
       return undefined;
     }
     let key: unknown = ONE_GROUP;
     try {
-      if (this.#by !== undefined) key = await this.#by(result.value);
+      if (this.#by !== undefined) key = this.#by(result.value);
     } catch (error) {
       return this.#fail(error);
     }
-    return this.#groups.add(key, result.value, this.#clock.now());
+    if (isPromise(key)) {
+      return Promise.resolve(key).then(
+        (k) => this.#groups.add(k, result.value, this.#clock),
+        (error: unknown) => this.#fail(error),
+      );
+    }
+    return this.#groups.add(key, result.value, this.#clock);
   }
   #fail(error: unknown): undefined {
     this.phase = { kind: "flushing", then: "throw", error };

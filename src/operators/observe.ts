@@ -2,7 +2,7 @@ import { isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import type { Clock } from "../internal/clock.js";
-import { type AsyncPull, type Operator, type RunContext, type SyncPull } from "../plan.js";
+import { type AsyncPull, type Operator, type Pulled, type RunContext, type SyncPull } from "../plan.js";
 import { duration } from "../internal/duration.js";
 
 /** What `observe` reports: how many elements and errors went by, and since when. */
@@ -212,20 +212,35 @@ class ObserveAsync implements AsyncPull {
     this.#observer = new Observer(node, context.clock);
     this.#signal = context.signal;
   }
-  async next(): Promise<IteratorResult<unknown>> {
+  /** Answers at once when upstream does and `do` returns no promise: observing costs no promise per element. */
+  next(): Pulled {
     const observer = this.#observer;
     observer.started();
     observer.startTicking(this.#signal);
-    let pulled: IteratorResult<unknown>;
+    let pulled: Pulled;
     try {
-      pulled = await this.#upstream.next();
+      pulled = this.#upstream.next();
     } catch (error) {
-      await observer.emit(observer.error());
-      throw error;
+      return this.#failed(error);
     }
-    await observer.emit(pulled.done ? observer.end() : observer.element());
-    return pulled;
+    return isPromise(pulled) ? pulled.then(this.#passed, this.#failed) : this.#passed(pulled);
   }
+
+  readonly #passed = (pulled: IteratorResult<unknown>): Pulled => {
+    const observer = this.#observer;
+    const emitted = observer.emit(pulled.done ? observer.end() : observer.element());
+    return isPromise(emitted) ? Promise.resolve(emitted).then(() => pulled) : pulled;
+  };
+
+  readonly #failed = (error: unknown): never | Promise<never> => {
+    const observer = this.#observer;
+    const emitted = observer.emit(observer.error());
+    if (!isPromise(emitted)) throw error;
+    return Promise.resolve(emitted).then(() => {
+      throw error;
+    });
+  };
+
   return(): void | Promise<void> {
     this.#observer.stopTicking();
     return this.#upstream.return();

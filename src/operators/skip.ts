@@ -67,7 +67,8 @@ class SkipAsync implements AsyncPull {
   }
   async #skipAhead(): Promise<IteratorResult<unknown>> {
     for (;;) {
-      const pulled = await this.#upstream.next();
+      const next = this.#upstream.next();
+      const pulled = isPromise(next) ? await next : next;
       if (!this.#skipping || pulled.done) return pulled;
       const until = this.#node.until;
       if (typeof until === "number") {

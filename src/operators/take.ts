@@ -1,7 +1,7 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { integer } from "../internal/validate.js";
-import { END, type AsyncPull, type Operator, type SyncPull } from "../plan.js";
+import { END, type AsyncPull, type Operator, type Pulled, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
 
 export interface TakeNode {
@@ -74,20 +74,34 @@ class TakeAsync implements AsyncPull {
     this.#upstream = upstream;
     this.#node = node;
   }
-  async next(): Promise<IteratorResult<unknown>> {
+  /** A count answers at once while upstream does; a predicate (maybe async) takes the general path. */
+  next(): Pulled {
     if (this.#done) return END;
     const until = this.#node.until;
-    if (typeof until === "number" && reached(this.#node, this.#taken, undefined)) return this.#end();
+    if (typeof until !== "number") return this.#untilMatch();
+    if (reached(this.#node, this.#taken, undefined)) return this.#end();
+    const pulled = this.#upstream.next();
+    if (isPromise(pulled)) return pulled.then(this.#counted);
+    return this.#counted(pulled);
+  }
+
+  readonly #counted = (pulled: IteratorResult<unknown>): Pulled => {
+    if (pulled.done) return this.#end();
+    this.#taken++;
+    return pulled;
+  };
+
+  async #untilMatch(): Promise<IteratorResult<unknown>> {
+    const until = this.#node.until as (value: unknown) => unknown;
     const pulled = await this.#upstream.next();
     if (pulled.done) return this.#end();
-    if (typeof until === "function") {
-      let matched = until(pulled.value);
-      if (isPromise(matched)) matched = await matched;
-      if (reached(this.#node, this.#taken, matched)) return this.#end();
-    }
+    let matched = until(pulled.value);
+    if (isPromise(matched)) matched = await matched;
+    if (reached(this.#node, this.#taken, matched)) return this.#end();
     this.#taken++;
     return pulled;
   }
+
   async #end(): Promise<IteratorResult<unknown>> {
     await this.return();
     return END;
