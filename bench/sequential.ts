@@ -124,6 +124,14 @@ export async function sequential(): Promise<void> {
   const toArray = rate("streamable-ts toArray()");
   console.log(`  info toArray() is ${(toArray / collect).toFixed(2)}x Effect's runCollect and ${(toArray / push).toFixed(2)}x a hand-written loop into an array`);
 
+  // A job's usual steps around the work, in async consumption: they should cost little next to map itself.
+  const steps: Measured[] = [];
+  const silent = { do: () => {} };
+  steps.push(await measure({ name: "map(String).count()", run: (n) => stream(integers(n)).map(String).count() }));
+  steps.push(await measure({ name: "+ observe + catch + take", run: (n) => stream(integers(n)).map(String).observe("x", silent).catch().take(n).count() }));
+  steps.push(await measure({ name: "+ group(100)", run: (n) => stream(integers(n)).map(String).observe("x", silent).catch().group(100).count() }));
+  table("Job steps: observe, catch, take, group around map, count()", steps, "map(String).count()");
+
   // W3: an async generator source through filter/map.
   const w3: Measured[] = [];
   w3.push(
