@@ -307,8 +307,17 @@ export class Stream<T> implements AsyncIterable<T> {
     await forEachElement(this.#plan, options, () => undefined);
   }
 
-  /** An async iterator over this stream; `options` gives it a signal or a clock. */
-  iterateAsync(options?: IterateOptions): AsyncIterableIterator<T> {
+  /**
+   * An async iterator over this stream; `options` gives it a signal or a clock.
+   * With `await using`, leaving the scope closes the iteration down to the source.
+   *
+   * @example
+   * ```ts
+   * await using rows = stream([1, 2, 3]).iterateAsync();
+   * (await rows.next()).value; // → 1
+   * ```
+   */
+  iterateAsync(options?: IterateOptions): AsyncIterableIterator<T> & { [Symbol.asyncDispose](): Promise<void> } {
     return new AsyncStreamIterator<T>(this.#plan, options);
   }
 
@@ -385,8 +394,8 @@ export interface SyncStream<T> extends Stream<T>, Iterable<T> {
   observe(subject: string, options?: ObserveOptions & { readonly every?: number }): SyncStream<T>;
   concat<U>(...sources: Iterable<U>[]): SyncStream<T | U>;
   concat<U>(...sources: (Iterable<U> | AsyncIterable<U>)[]): Stream<T | U>;
-  /** A sync iterator over this stream; `options` gives it a clock. */
-  iterate(options?: IterateOptions): IterableIterator<T>;
+  /** A sync iterator over this stream; `options` gives it a signal or a clock. With `using`, leaving the scope closes it. */
+  iterate(options?: IterateOptions): IterableIterator<T> & { [Symbol.dispose](): void };
   [Symbol.iterator](): IterableIterator<T>;
 }
 

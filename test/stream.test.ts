@@ -116,3 +116,18 @@ test("stream: for await over an async source: long runs of dropped elements, asy
   const answers = await Promise.all([queued.next(), queued.next(), queued.next(), queued.next()]);
   assert.deepEqual(answers.map((r) => r.value), [1, 3, 4, undefined]);
 });
+
+test("stream: `using` and `await using` close the iteration when the scope ends", async () => {
+  const syncSource = new CountingSource([1, 2, 3]);
+  {
+    using it = stream(syncSource.sync()).iterate();
+    assert.equal(it.next().value, 1);
+  }
+  assert.equal(syncSource.returns, 1);
+  const asyncSource = new CountingSource([1, 2, 3]);
+  {
+    await using it = stream(asyncSource.async()).map((x) => x * 2).iterateAsync();
+    assert.equal((await it.next()).value, 2);
+  }
+  assert.equal(asyncSource.returns, 1);
+});

@@ -172,6 +172,11 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     return { done: true, value: value as T };
   }
 
+  /** `await using it = s.iterateAsync()`: leaving the scope closes the iteration, as `return()` does. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+
   [Symbol.asyncIterator](): this {
     return this;
   }

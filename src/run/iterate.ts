@@ -112,6 +112,11 @@ export class StreamIterator<T> implements IterableIterator<T> {
     return { done: true, value: value as T };
   }
 
+  /** `using it = s.iterate()`: leaving the scope closes the iteration, as `return()` does. */
+  [Symbol.dispose](): void {
+    this.return();
+  }
+
   [Symbol.iterator](): this {
     return this;
   }
