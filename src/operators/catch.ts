@@ -140,31 +140,31 @@ class CatchAsync implements AsyncPull {
     try {
       pulled = this.#upstream.next();
     } catch (error) {
-      return this.#loop({ error });
+      return this.#loop(Promise.reject(error));
     }
-    if (isPromise(pulled)) return this.#loop({ pending: pulled });
+    if (isPromise(pulled)) return this.#loop(pulled);
     if (!pulled.done) return pulled;
     this.#phase = "stopped";
     return this.#end();
   }
 
-  /** The general case: an error to handle (its callbacks may be async), or a pending pull. */
-  async #loop(first: { readonly error: unknown } | { readonly pending: Promise<IteratorResult<unknown>> } | undefined): Promise<IteratorResult<unknown>> {
+  /** The general case, from a pull that is pending or failed: errors are handled here (their callbacks may be async). */
+  async #loop(first: PromiseLike<IteratorResult<unknown>>): Promise<IteratorResult<unknown>> {
     const node = this.#node;
+    let pending: PromiseLike<IteratorResult<unknown>> | Pulled | undefined = first;
     while (this.#phase === "pulling") {
       let pulled: IteratorResult<unknown>;
       try {
-        if (first !== undefined && "error" in first) throw first.error;
-        pulled = first !== undefined ? await first.pending : await this.#upstream.next();
+        pulled = await (pending ?? this.#upstream.next());
       } catch (error) {
-        first = undefined;
+        pending = undefined;
         if (!isOfCaughtClass(node, error) || (node.where && !(await node.where(error)))) throw error;
         await this.#caught(error);
         if (node.do) await node.do(error);
         if (node.replace) return element(await node.replace(error));
         continue;
       }
-      first = undefined;
+      pending = undefined;
       if (!pulled.done) return pulled;
       this.#phase = "stopped";
     }
