@@ -61,3 +61,11 @@ test("explain names sources and options plainly", () => {
   assert.equal(stream([1]).group().explain(), "stream([1])\n  .group()");
   assert.match(stream([1]).take((x) => x > 1).explain(), /^stream\(\[1\]\)\n  \.take\(\(?x\)? ?=> ?x ?> ?1\)$/, "a short anonymous function shows its source");
 });
+
+test("explain shows a stream used as a source with its own plan", () => {
+  const inner = stream([1, 2]).map(String);
+  assert.equal(
+    stream(inner).filter(Boolean).explain(),
+    ["stream(", "    stream([1, 2])", "      .map(String)", "  )", "  .filter(Boolean)"].join("\n"),
+  );
+});

@@ -13,7 +13,15 @@ import type { Plan } from "../plan.js";
  * ```
  */
 export function explain(plan: Plan): string {
-  const lines = [`stream(${show(plan.source)})`];
+  const lines = [`stream(${sourceText(plan.source)})`];
   for (const node of plan.nodes) lines.push(`  .${operatorOf(node).explain(node)}`);
   return lines.join("\n");
+}
+
+/** A source as `explain()` shows it; another stream shows its own plan, indented. */
+function sourceText(source: unknown): string {
+  const inner = source as { explain?: unknown; [Symbol.asyncIterator]?: unknown };
+  if (typeof inner.explain !== "function" || typeof inner[Symbol.asyncIterator] !== "function") return show(source);
+  const text = (inner.explain as () => string)();
+  return `\n${text.replace(/^/gm, "    ")}\n  `;
 }
