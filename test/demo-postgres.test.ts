@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { demo } from "../examples/reverse-etl/main.js";
@@ -13,14 +15,23 @@ const haveServer = existsSync("/usr/lib/postgresql") && readdirSync("/usr/lib/po
 // In CI a missing server is a failure, not a skip: .ci/run installs it.
 const skip = !haveServer && !process.env.CI && "no PostgreSQL server binaries here (scripts/postgres.sh install)";
 let databaseUrl = "";
+/** Its own port and folder: a server left behind by an earlier run cannot get in the way. */
+let env: NodeJS.ProcessEnv = {};
 
-before(() => {
+before(async () => {
   if (skip) return;
-  const out = execFileSync("bash", [script, "start"], { encoding: "utf8" });
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  env = { ...process.env, PGTEST_PORT: String(port), PGTEST_DIR: `${tmpdir()}/streamable-ts-postgres-${port}` };
+  const out = execFileSync("bash", [script, "start"], { encoding: "utf8", env });
   databaseUrl = /DATABASE_URL=(\S+)/.exec(out)![1]!;
 });
 after(() => {
-  if (!skip) execFileSync("bash", [script, "stop"]);
+  if (!skip) execFileSync("bash", [script, "stop"], { env });
 });
 
 test("with DATABASE_URL the job reads PostgreSQL through a cursor and moves every user exactly once", { skip }, async () => {
