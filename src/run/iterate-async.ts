@@ -2,8 +2,8 @@ import { isPromise } from "../internal/promise.js";
 import { operatorOf } from "../operators/index.js";
 import { END, Resume, type AsyncPull, type Plan, type Pulled, type RunContext } from "../plan.js";
 import { buildStages, runContext, type IterateOptions } from "./iterate.js";
-import { openSourceAsync } from "./source.js";
-import { StepsAsync } from "./steps.js";
+import { ArraySource, openSourceAsync } from "./source.js";
+import { ArrayStepsAsync, StepsAsync } from "./steps.js";
 
 /** Plan -> the chain of async stages, runs of sequential map/do/filter fused into one loop. */
 export function buildAsync(plan: Plan, context: RunContext): AsyncPull {
@@ -12,7 +12,7 @@ export function buildAsync(plan: Plan, context: RunContext): AsyncPull {
     "async",
     context,
     openSourceAsync(plan.source),
-    (up, steps) => new StepsAsync(up, steps, context),
+    (up, steps) => (up instanceof ArraySource ? new ArrayStepsAsync(up.array, steps, context) : new StepsAsync(up, steps, context)),
     (up, node) => operatorOf(node).async(up, node, context),
   );
 }

@@ -251,6 +251,55 @@ export class StepsAsync implements AsyncPull {
   }
 }
 
+/**
+ * Steps right after an array source, under async iteration: the array is read by
+ * index and each element answered at once unless a callback returns a promise.
+ */
+export class ArrayStepsAsync implements AsyncPull {
+  readonly #array: ArrayLike<unknown>;
+  readonly #apply: Apply;
+  readonly #options: CallOptions;
+  #index = 0;
+  #closed = false;
+
+  constructor(array: ArrayLike<unknown>, steps: readonly Step[], context: RunContext) {
+    this.#array = array;
+    this.#apply = composeOnce(composedAsync, steps, composeAsync);
+    this.#options = context.callOptions;
+  }
+
+  next(): Pulled {
+    if (this.#closed) return END;
+    const array = this.#array;
+    const apply = this.#apply;
+    while (this.#index < array.length) {
+      const out = apply(array[this.#index++], this.#options);
+      if (out === SKIPPED) continue;
+      return isPromise(out) ? this.#slowly(out) : { done: false, value: out };
+    }
+    this.#closed = true;
+    return END;
+  }
+
+  /** A callback returned a promise: go on in a plain loop until an element comes out. */
+  async #slowly(pending: PromiseLike<unknown>): Promise<IteratorResult<unknown>> {
+    let out = await pending;
+    while (out === SKIPPED) {
+      if (this.#closed || this.#index >= this.#array.length) {
+        this.#closed = true;
+        return END;
+      }
+      out = this.#apply(this.#array[this.#index++], this.#options);
+      if (isPromise(out)) out = await out;
+    }
+    return element(out);
+  }
+
+  return(): void {
+    this.#closed = true;
+  }
+}
+
 /** The error for a callback that returned a promise while iterating synchronously. */
 export function promiseInSyncIteration(step: { label: string }, promise: PromiseLike<unknown>): TypeError {
   // The promise is abandoned: keep its rejection from surfacing as unhandled.
