@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { stream } from "streamable-ts";
 import { ManualClock, settle } from "./support/clock.js";
 import { Deferred } from "./support/deferred.js";
-import { CountingSource, err, fail, forEachMode } from "./support/modes.js";
+import { CountingSource, drainAsync, err, fail, forEachMode } from "./support/modes.js";
 
 /** Calls that each return a promise the test settles by hand, counting how many are in flight. */
 function handSettled() {
@@ -77,7 +77,7 @@ test("ordered: a failing call comes out in its place; an upstream error keeps it
     },
     { concurrency: 3 },
   );
-  const out = await collect(s);
+  const out = await drainAsync(s[Symbol.asyncIterator]());
   assert.deepEqual(out, [1, err("call failed"), err("upstream"), 3]);
 });
 
@@ -183,21 +183,6 @@ test("explain shows concurrency options", () => {
   assert.equal(stream([1]).do(String, { concurrency: 2 }).explain(), "stream([1])\n  .do(String, { concurrency: 2 })");
 });
 
-/** Every element and error, going on after errors. */
-async function collect<T>(s: AsyncIterable<T>): Promise<(T | { error: string })[]> {
-  const out: (T | { error: string })[] = [];
-  const it = s[Symbol.asyncIterator]();
-  for (;;) {
-    try {
-      const r = await it.next();
-      if (r.done) return out;
-      out.push(r.value);
-    } catch (e) {
-      out.push(err((e as Error).message));
-    }
-  }
-}
-
 test("property: random latencies and failures give the sequential result, never over the bound", async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -221,7 +206,7 @@ test("property: random latencies and failures give the sequential result, never 
         };
         const sequential = source.map((x, i) => (typeof x !== "number" ? err(`upstream ${i}`) : items[i]!.fails ? err(`call ${i}`) : i));
         let finished = false;
-        const output = collect(stream(new CountingSource(source).sync()).map(call, { concurrency, asCompleted })).finally(() => (finished = true));
+        const output = drainAsync(stream(new CountingSource(source).sync()).map(call, { concurrency, asCompleted })[Symbol.asyncIterator]()).finally(() => (finished = true));
         while (!finished) await clock.advance(1);
         const out = await output;
         assert.ok(maxInFlight <= concurrency, `max in flight ${maxInFlight} > ${concurrency}`);

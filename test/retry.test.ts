@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { retrying, stream } from "streamable-ts";
 import { ManualClock, runOnClock, settle } from "./support/clock.js";
-import { err, forEachMode } from "./support/modes.js";
+import { drainAsync, err, forEachMode } from "./support/modes.js";
 
 class HttpError extends Error {
   constructor(readonly response: { status: number; headers: Headers | Record<string, string> }) {
@@ -111,22 +111,7 @@ forEachMode("map with retry: one result per element, in order, retries inside th
     }
   });
   const s = stream(mode.source([0, 1, 2, 3, 4]).iterable).map(call, { concurrency: 2, retry: { attempts: 3, backoff: { initial: 100, jitter: false } } });
-  const it = s.iterateAsync({ clock });
-  const out: unknown[] = [];
-  await runOnClock(
-    clock,
-    (async () => {
-      for (;;) {
-        try {
-          const r = await it.next();
-          if (r.done) return;
-          out.push(r.value);
-        } catch (e) {
-          out.push(err((e as Error).message));
-        }
-      }
-    })(),
-  );
+  const out = await runOnClock(clock, drainAsync(s.iterateAsync({ clock })));
   assert.deepEqual(out, [0, 10, 20, err("permanent"), 40]);
   assert.deepEqual([...attempts.entries()].sort(), [[0, 3], [1, 1], [2, 3], [3, 3], [4, 3]]);
   assert.ok(maxInFlight <= 2, `max in flight ${maxInFlight}`);

@@ -67,6 +67,22 @@ function thrown(e: unknown): Thrown {
   return err(e instanceof Error ? e.message : String(e));
 }
 
+/** Every element and error (as `err(message)`) of an async iterator, going on after errors; closes it at `limit`. */
+export async function drainAsync<T>(it: AsyncIterator<T>, limit = 10_000): Promise<(T | Thrown)[]> {
+  const out: (T | Thrown)[] = [];
+  while (out.length < limit) {
+    try {
+      const r = await it.next();
+      if (r.done) return out;
+      out.push(r.value);
+    } catch (e) {
+      out.push(thrown(e));
+    }
+  }
+  await it.return?.();
+  return out;
+}
+
 async function collect<T>(s: Stream<T>, iteration: "sync" | "async", limit = 10_000): Promise<(T | Thrown)[]> {
   const out: (T | Thrown)[] = [];
   if (iteration === "sync") {
@@ -83,18 +99,7 @@ async function collect<T>(s: Stream<T>, iteration: "sync" | "async", limit = 10_
     it.return?.();
     return out;
   }
-  const it = s.iterateAsync();
-  while (out.length < limit) {
-    try {
-      const r = await it.next();
-      if (r.done) return out;
-      out.push(r.value);
-    } catch (e) {
-      out.push(thrown(e));
-    }
-  }
-  await it.return?.();
-  return out;
+  return drainAsync(s.iterateAsync(), limit);
 }
 
 const asyncFn = <F extends (...args: never[]) => unknown>(f: F): F =>
