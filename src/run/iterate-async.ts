@@ -169,7 +169,7 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
 
   async return(value?: unknown): Promise<IteratorResult<T>> {
     await this.#run.return();
-    return { done: true, value: value as T };
+    return { value: value as T, done: true }; // END's hidden class, not an element's (see END)
   }
 
   /** `await using it = s.iterateAsync()`: leaving the scope closes the iteration, as `return()` does. */

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "../internal/clock.js";
 import { operatorOf } from "../operators/index.js";
 import { isAsyncFunction } from "../internal/promise.js";
-import type { Plan, PlanNode, RunContext, Step, SyncPull } from "../plan.js";
+import { END, type Plan, type PlanNode, type RunContext, type Step, type SyncPull } from "../plan.js";
 import { ArraySource, openSourceSync } from "./source.js";
 import { ArrayStepsSync, StepsSync } from "./steps.js";
 
@@ -96,7 +96,7 @@ export class StreamIterator<T> implements IterableIterator<T> {
   next(): IteratorResult<T> {
     // No done flag here: every stage answers END once it is done.
     if (this.#signal !== undefined && this.#signal.aborted) {
-      if (this.#done) return { done: true, value: undefined };
+      if (this.#done) return END;
       this.return();
       throw this.#signal.reason;
     }
@@ -109,7 +109,7 @@ export class StreamIterator<T> implements IterableIterator<T> {
       this.#controller.abort(new Error("the iteration ended early"));
       this.#head.return();
     }
-    return { done: true, value: value as T };
+    return { value: value as T, done: true }; // END's hidden class, not an element's (see END)
   }
 
   /** `using it = s.iterate()`: leaving the scope closes the iteration, as `return()` does. */

@@ -42,7 +42,7 @@ export class ArraySource implements SyncPull {
   next(): IteratorResult<unknown> {
     if (!this.#closed && this.#index < this.array.length) return { done: false, value: this.array[this.#index++] };
     this.#closed = true;
-    return { done: true, value: undefined };
+    return END;
   }
   return(): void {
     this.#closed = true;

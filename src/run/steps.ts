@@ -152,7 +152,7 @@ export class ArrayStepsSync implements SyncPull {
   }
 
   next(): IteratorResult<unknown> {
-    if (this.#closed) return { done: true, value: undefined };
+    if (this.#closed) return END;
     const array = this.#array;
     const apply = this.#apply;
     while (this.#index < array.length) {
@@ -160,7 +160,7 @@ export class ArrayStepsSync implements SyncPull {
       if (out !== SKIPPED) return { done: false, value: out }; // a literal, not element(): measurably faster here
     }
     this.#closed = true;
-    return { done: true, value: undefined };
+    return END;
   }
 
   return(): void {
