@@ -277,16 +277,16 @@ export class ArrayStepsAsync implements AsyncPull {
   }
 
   next(): Pulled {
-    if (this.#closed) return END;
     const array = this.#array;
     const apply = this.#apply;
-    while (this.#index < array.length) {
-      const out = apply(array[this.#index++], this.#options);
-      if (out === SKIPPED) continue;
-      return isPromise(out) ? this.#slowly(out) : { done: false, value: out };
+    let out: unknown = SKIPPED;
+    while (!this.#closed && this.#index < array.length) {
+      out = apply(array[this.#index++], this.#options);
+      if (out !== SKIPPED) break;
     }
-    this.#closed = true;
-    return END;
+    if (out === SKIPPED) this.#closed = true;
+    else if (isPromise(out)) return this.#slowly(out);
+    return result(out);
   }
 
   /** A callback returned a promise: go on in a plain loop until an element comes out. */
