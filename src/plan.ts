@@ -74,6 +74,13 @@ export interface AsyncPull {
    * chaining a promise of its own on it.
    */
   nextOrResume?(): Pulled | Resume;
+  /**
+   * The terminals' fastest path, for a stage that has one: hands each element
+   * that is ready to `sink` with no iterator result, and returns at the end
+   * (END) or with the first answer that is pending. A throw is the error of
+   * the element at hand; the next call goes on after it.
+   */
+  drain?(sink: (value: unknown) => void): Pulled | Resume;
   /** Closes this stage and everything upstream of it, once. */
   return(): void | Promise<void>;
 }

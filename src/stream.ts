@@ -18,7 +18,7 @@ import { explain } from "./run/explain.js";
 import { StreamIterator, type IterateOptions } from "./run/iterate.js";
 import { AsyncStreamIterator } from "./run/iterate-async.js";
 import { sourceKind } from "./run/source.js";
-import { forEachElement } from "./run/terminal.js";
+import { drainInto, forEachElement } from "./run/terminal.js";
 
 /** Options of a terminal operation (`toArray`, `count`, `reduce`, `run`). */
 export interface RunOptions extends IterateOptions {}
@@ -278,14 +278,14 @@ export class Stream<T> implements AsyncIterable<T> {
   /** Iterates to the end and resolves with the elements, in order. The first error rejects it. */
   async toArray(options?: RunOptions): Promise<T[]> {
     const out: T[] = [];
-    await forEachElement(this.#plan, options, (x) => void out.push(x as T));
+    await drainInto(this.#plan, options, (x) => void out.push(x as T));
     return out;
   }
 
   /** Iterates to the end and resolves with the number of elements. The first error rejects it. */
   async count(options?: RunOptions): Promise<number> {
     let n = 0;
-    await forEachElement(this.#plan, options, () => void n++);
+    await drainInto(this.#plan, options, () => void n++);
     return n;
   }
 
@@ -304,7 +304,7 @@ export class Stream<T> implements AsyncIterable<T> {
 
   /** Iterates to the end for the steps' effects; the first error rejects it. */
   async run(options?: RunOptions): Promise<void> {
-    await forEachElement(this.#plan, options, () => undefined);
+    await drainInto(this.#plan, options, () => undefined);
   }
 
   /**

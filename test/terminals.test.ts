@@ -106,3 +106,47 @@ test("iterateAsync({ signal }): an abort rejects the pending call at once, close
   pending.resolve({ done: false, value: 1 });
   await settle();
 });
+
+test("toArray, count and run: elements ready at once and elements a callback leaves pending keep their order, over every kind of source", async () => {
+  const items = Array.from({ length: 40 }, (_, i) => i);
+  // A plain function that returns a promise for some elements only: the drain must stop there and go on after.
+  const tenfold = (x: number) => (x % 4 === 0 ? Promise.resolve(x * 10) : x * 10);
+  const expected = items.filter((x) => x % 3 !== 0).map((x) => x * 10);
+  const sources = {
+    array: () => items,
+    iterable: () => new CountingSource(items).sync(),
+    "async iterable": () => new CountingSource(items).async(),
+  };
+  for (const [kind, source] of Object.entries(sources)) {
+    const s = () => stream(source()).filter((x) => x % 3 !== 0).map(tenfold);
+    assert.deepEqual(await s().toArray(), expected, kind);
+    assert.equal(await s().count(), expected.length, kind);
+    const seen: number[] = [];
+    await s().do((x) => void seen.push(x)).run();
+    assert.deepEqual(seen, expected, kind);
+  }
+});
+
+test("toArray, count and run: an error after a pending element rejects with it and closes the source once", async () => {
+  for (const terminal of [(s: Stream<number>) => s.toArray(), (s: Stream<number>) => s.count(), (s: Stream<number>) => s.run()]) {
+    for (const read of ["sync", "async"] as const) {
+      const source = new CountingSource([1, 2, 3, 4, 5]);
+      const s = stream(read === "sync" ? source.sync() : source.async()).map((x) => {
+        if (x === 2) return Promise.resolve(x);
+        if (x === 4) throw new Error("four");
+        return x;
+      });
+      await assert.rejects(terminal(s), /four/);
+      assert.equal(source.returns, 1, read);
+      assert.equal(source.pulls, 4, read);
+    }
+  }
+  const seen: number[] = [];
+  const array = stream([1, 2, 3, 4, 5]).map((x) => (x === 2 ? Promise.resolve(x) : x === 4 ? fail4() : x));
+  await assert.rejects(array.do((x) => void seen.push(x)).run(), /four/);
+  assert.deepEqual(seen, [1, 2, 3], "an array source stops at the error too");
+});
+
+function fail4(): never {
+  throw new Error("four");
+}

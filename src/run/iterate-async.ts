@@ -62,6 +62,13 @@ export class AsyncRun {
     return head.nextOrResume ? head.nextOrResume() : head.next();
   }
 
+  /** The head's `drain`, when it has one and no signal must be raced; else `nextOrResume()`. */
+  drain(sink: (value: unknown) => void): Pulled | Resume {
+    const head = this.#head;
+    if (this.#signal !== undefined || this.#closed || head.drain === undefined) return this.nextOrResume();
+    return head.drain(sink);
+  }
+
   /** Closes every stage down to the source, once, and aborts the signal handed to callbacks. */
   async return(): Promise<void> {
     if (this.#closed) return;

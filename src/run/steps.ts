@@ -225,6 +225,21 @@ export class StepsAsync implements AsyncPull {
     }
   }
 
+  /** `nextOrResume()` in push mode: ready elements go to `sink`, see {@link AsyncPull.drain}. */
+  drain(sink: (value: unknown) => void): Pulled | Resume {
+    if (this.#done) return END;
+    const apply = this.#apply;
+    for (;;) {
+      const pulled = this.#upstream.next();
+      if (isPromise(pulled)) return new Resume(pulled, this.#resume);
+      if (pulled.done) return this.#end();
+      const out = apply(pulled.value, this.#options);
+      if (out === SKIPPED) continue;
+      if (isPromise(out)) return this.#slowly(out);
+      sink(out);
+    }
+  }
+
   readonly #resume = (pulled: IteratorResult<unknown>): Pulled | Resume => {
     if (pulled.done) return this.#end();
     const out = this.#apply(pulled.value, this.#options);
@@ -287,6 +302,21 @@ export class ArrayStepsAsync implements AsyncPull {
     if (out === SKIPPED) this.#closed = true;
     else if (isPromise(out)) return this.#slowly(out);
     return result(out);
+  }
+
+  /** `next()` in push mode: ready elements go to `sink`, see {@link AsyncPull.drain}. */
+  drain(sink: (value: unknown) => void): Pulled {
+    const array = this.#array;
+    const apply = this.#apply;
+    const options = this.#options;
+    while (!this.#closed && this.#index < array.length) {
+      const out = apply(array[this.#index++], options);
+      if (out === SKIPPED) continue;
+      if (isPromise(out)) return this.#slowly(out);
+      sink(out);
+    }
+    this.#closed = true;
+    return END;
   }
 
   /** A callback returned a promise: go on in a plain loop until an element comes out. */
