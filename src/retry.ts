@@ -74,7 +74,7 @@ export function explainRetry(p: ResolvedRetry): string {
 }
 
 /** The wait before retry number `retry` (1 for the first), in ms, before jitter. */
-export function backoffMs(p: ResolvedRetry, retry: number): number {
+function backoffMs(p: ResolvedRetry, retry: number): number {
   return Math.min(p.max, p.initial * p.factor ** (retry - 1));
 }
 
@@ -83,7 +83,7 @@ export function backoffMs(p: ResolvedRetry, retry: number): number {
  * `Retry-After` header (seconds, or an HTTP date) of its `response` or its own
  * `headers`, read from a `Headers` object or a plain one.
  */
-export function retryAfterMs(error: unknown, now = Date.now()): number | undefined {
+function retryAfterMs(error: unknown, now = Date.now()): number | undefined {
   if (error === null || typeof error !== "object") return undefined;
   const e = error as { retryAfter?: unknown; headers?: unknown; response?: { headers?: unknown } };
   if (typeof e.retryAfter === "number" && e.retryAfter >= 0) return e.retryAfter;

@@ -59,7 +59,7 @@ export function observeNode(subject: unknown, opts: unknown): ObserveNode {
 }
 
 /** A logfmt value: quoted when empty or when it holds a space, `=`, `"` or `\`. */
-export function logfmtValue(text: string): string {
+function logfmtValue(text: string): string {
   return text === "" || /[\s="\\]/.test(text) ? `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"` : text;
 }
 
@@ -87,7 +87,7 @@ function observation(subject: string, elapsed: number, errors: number, elements:
 }
 
 /** The default `do`: one line on stderr, `2026-11-24T00:27:35Z INFO observed=users elapsed=1.2ms errors=0 elements=1`. */
-export function logObservation(o: Observation): void {
+function logObservation(o: Observation): void {
   console.error(`${new Date().toISOString().slice(0, 19)}Z INFO ${o}`);
 }
 
