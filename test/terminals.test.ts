@@ -150,3 +150,24 @@ test("toArray, count and run: an error after a pending element rejects with it a
 function fail4(): never {
   throw new Error("four");
 }
+
+test("toArray, count and run over a head that is not a run of steps (take, observe, group, a concurrent map): ready and pending elements, then the first error", async () => {
+  const heads: [string, (s: Stream<number>) => Stream<unknown>][] = [
+    ["take", (s) => s.take(100)],
+    ["observe", (s) => s.observe("n", { do: () => {} })],
+    ["group", (s) => s.group(1)],
+    ["concurrent map", (s) => s.map(async (x) => x, { concurrency: 2 })],
+  ];
+  for (const [name, head] of heads) {
+    const items = [1, 2, 3, 4, 5, 6];
+    const pendingSome = (x: number) => (x % 2 === 0 ? Promise.resolve(x) : x);
+    const all = await head(stream(items).map(pendingSome)).toArray();
+    assert.deepEqual(all.flat(), items, name);
+    assert.equal(await head(stream(items).map(pendingSome)).count(), items.length, name);
+
+    const source = new CountingSource([1, 2, 3, 4, 5, 6]);
+    const failing = head(stream(source.sync()).map((x) => (x === 4 ? fail4() : pendingSome(x))));
+    await assert.rejects(failing.run(), /four/, name);
+    assert.equal(source.returns, 1, `${name}: the source is closed once`);
+  }
+});

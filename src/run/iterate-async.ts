@@ -62,11 +62,20 @@ export class AsyncRun {
     return head.nextOrResume ? head.nextOrResume() : head.next();
   }
 
-  /** The head's `drain`, when it has one and no signal must be raced; else `nextOrResume()`. */
+  /**
+   * The terminals' push mode (see `AsyncPull.drain`): the head's own `drain`, or
+   * a loop on its answers that hands the ready ones to `sink`. With a signal,
+   * one `next()`, which races the signal.
+   */
   drain(sink: (value: unknown) => void): Pulled | Resume {
+    if (this.#signal !== undefined || this.#closed) return this.nextOrResume();
     const head = this.#head;
-    if (this.#signal !== undefined || this.#closed || head.drain === undefined) return this.nextOrResume();
-    return head.drain(sink);
+    if (head.drain !== undefined) return head.drain(sink);
+    for (;;) {
+      const pulled = head.nextOrResume ? head.nextOrResume() : head.next();
+      if (pulled instanceof Resume || isPromise(pulled) || pulled.done) return pulled;
+      sink(pulled.value);
+    }
   }
 
   /** Closes every stage down to the source, once, and aborts the signal handed to callbacks. */
