@@ -217,20 +217,14 @@ export class StepsAsync implements AsyncPull {
 
   /** `next()` for terminals: a pending upstream answer comes back as a {@link Resume}. */
   nextOrResume(): Pulled | Resume {
-    if (this.#done) return END;
-    const apply = this.#apply;
-    for (;;) {
-      const pulled = this.#upstream.next();
-      if (isPromise(pulled)) return new Resume(pulled, this.#resume);
-      if (pulled.done) return this.#end();
-      const out = apply(pulled.value, this.#options);
-      if (out === SKIPPED) continue;
-      return isPromise(out) ? this.#slowly(out) : element(out);
-    }
+    return this.drain();
   }
 
-  /** `nextOrResume()` in push mode: ready elements go to `sink`, see {@link AsyncPull.drain}. */
-  drain(sink: (value: unknown) => void): Pulled | Resume {
+  /**
+   * `nextOrResume()` in push mode: with a `sink`, ready elements go to it (see
+   * {@link AsyncPull.drain}); without, the first one is the answer.
+   */
+  drain(sink?: (value: unknown) => void): Pulled | Resume {
     if (this.#done) return END;
     const apply = this.#apply;
     for (;;) {
@@ -240,6 +234,7 @@ export class StepsAsync implements AsyncPull {
       const out = apply(pulled.value, this.#options);
       if (out === SKIPPED) continue;
       if (isPromise(out)) return this.#slowly(out);
+      if (sink === undefined) return element(out);
       sink(out);
     }
   }
@@ -296,28 +291,22 @@ export class ArrayStepsAsync implements AsyncPull {
   }
 
   next(): Pulled {
-    if (this.#closed) return END;
-    const array = this.#array;
-    const apply = this.#apply;
-    while (this.#index < array.length) {
-      const out = apply(array[this.#index++], this.#options);
-      if (out === SKIPPED) continue;
-      // Two literals here, unlike the sync stages: async results escape into promises, where V8 cannot remove them.
-      return isPromise(out) ? this.#slowly(out) : { done: false, value: out };
-    }
-    this.#closed = true;
-    return END;
+    return this.drain();
   }
 
-  /** `next()` in push mode: ready elements go to `sink`, see {@link AsyncPull.drain}. */
-  drain(sink: (value: unknown) => void): Pulled {
+  /**
+   * `next()` in push mode: with a `sink`, ready elements go to it (see
+   * {@link AsyncPull.drain}); without, the first one is the answer.
+   */
+  drain(sink?: (value: unknown) => void): Pulled {
     const array = this.#array;
     const apply = this.#apply;
-    const options = this.#options;
     while (!this.#closed && this.#index < array.length) {
-      const out = apply(array[this.#index++], options);
+      const out = apply(array[this.#index++], this.#options);
       if (out === SKIPPED) continue;
       if (isPromise(out)) return this.#slowly(out);
+      // A literal apart from END, unlike the sync stages: async results escape into promises, where V8 cannot remove them.
+      if (sink === undefined) return { done: false, value: out };
       sink(out);
     }
     this.#closed = true;
