@@ -138,9 +138,17 @@ export async function sequential(): Promise<void> {
     await measure({
       name: "hand-written for await",
       run: async (n) => {
+        // As in W1, the last string is kept: a `String(x)` whose result goes unused is dropped by the
+        // optimiser, and the loop would skip the work every contestant does.
         let count = 0;
-        for await (const x of range(n)) if (odd(x)) (String(x), count++);
-        return count;
+        let last = "";
+        for await (const x of range(n)) {
+          if (odd(x)) {
+            last = String(x);
+            count++;
+          }
+        }
+        return count + last.length;
       },
     }),
   );
