@@ -88,6 +88,47 @@ test("group within: an overdue group is emitted before an element that arrived m
   assert.deepEqual(await it.next(), { done: false, value: [2] });
 });
 
+test("group within: a group that fell due while the consumer was away comes first on its next call, before ready elements are added", async () => {
+  const clock = new ManualClock();
+  const it = stream([2, 1, 3, 4]).group({ upTo: 2, within: 100, by: (x) => x % 2 }).iterateAsync({ clock });
+  assert.deepEqual(await it.next(), { done: false, value: [1, [1, 3]] });
+  await clock.advance(150);
+  assert.deepEqual(await it.next(), { done: false, value: [0, [2]] });
+  assert.deepEqual(await it.next(), { done: false, value: [0, [4]] });
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+});
+
+test("group within: when a wait ends at the deadline, the due group is emitted before the element that ended it is added", async () => {
+  const clock = new ManualClock();
+  const source = arrivingAt(clock, [[0, 1], [100, 2]]);
+  const out = await runOnClock(clock, timeline(clock, stream(source).group({ within: 100 })));
+  assert.deepEqual(out, [[100, [1]], [100, [2]]]);
+});
+
+test("group within: after an async `by` resolves, a group that fell due meanwhile is emitted before the next element is added", async () => {
+  const clock = new ManualClock();
+  const by = async (x: number) => {
+    if (x === 3) await clock.sleep(150);
+    return x % 2;
+  };
+  const out = await runOnClock(clock, timeline(clock, stream([2, 1, 3, 4]).group({ upTo: 3, within: 100, by })));
+  assert.deepEqual(out, [[150, [0, [2]]], [150, [1, [1, 3]]], [150, [0, [4]]]]);
+});
+
+test("group within: in a run of ready elements, a group that falls due is emitted within 16 elements", async () => {
+  let now = 0;
+  const clock = { now: () => now, sleep: () => new Promise<void>(() => {}) };
+  const items = Array.from({ length: 100 }, (_, i) => i);
+  // Time jumps past the first group's deadline while element 10 is read; elements keep coming, ready.
+  const groups = await stream(items)
+    .do((x) => void (x === 10 && (now = 1000)))
+    .group({ upTo: 1000, within: 100 })
+    .toArray({ clock });
+  assert.ok(groups.length >= 2, "the first group did not wait for the end");
+  assert.ok(groups[0]!.length > 10 && groups[0]!.length <= 10 + 16, `first group of ${groups[0]!.length}`);
+  assert.deepEqual(groups.flat(), items, "nothing lost, duplicated or reordered");
+});
+
 test("group within: leaving early clears its timer and closes the source", async () => {
   const clock = new ManualClock();
   const source = arrivingAt(clock, [[0, 1], [10, 2], [20, 3], [100_000, 4]]);
