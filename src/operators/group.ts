@@ -238,6 +238,8 @@ class GroupWithinAsync implements AsyncPull {
   #pull: Promise<void> | undefined;
   /** The pulled element (or error) not handled yet. */
   #pulled: Outcome | undefined;
+  /** Elements to handle before the clock is read again, in a run that answers without waiting. */
+  #readClockIn = 0;
   phase: Phase = PULLING;
   constructor(upstream: AsyncPull, node: GroupNode, context: RunContext) {
     this.#upstream = upstream;
@@ -289,9 +291,6 @@ class GroupWithinAsync implements AsyncPull {
       if (full !== undefined) return element(full);
     }
   }
-
-  /** Elements to handle before the clock is read again, in a run that answers without waiting. */
-  #readClockIn = 0;
 
   /**
    * Whether the oldest group is due. Reading the clock costs more than grouping
