@@ -12,6 +12,7 @@ import { throttleNode, type ThrottleOptions } from "./operators/throttle.js";
 import { bufferNode } from "./operators/buffer.js";
 import { func } from "./internal/validate.js";
 import { isPromise } from "./internal/promise.js";
+import { Collected } from "./internal/collect.js";
 import type { CallOptions, Plan, PlanNode, Source } from "./plan.js";
 import type { Duration } from "./internal/duration.js";
 import { explain } from "./run/explain.js";
@@ -279,9 +280,9 @@ export class Stream<T> implements AsyncIterable<T> {
 
   /** Iterates to the end and resolves with the elements, in order. The first error rejects it. */
   async toArray(options?: RunOptions): Promise<T[]> {
-    const out: T[] = [];
-    await drainInto(this.#plan, options, (x) => void out.push(x as T));
-    return out;
+    const collected = new Collected<T>();
+    await drainInto(this.#plan, options, collected.add as (value: unknown) => void);
+    return collected.toArray();
   }
 
   /** Iterates to the end and resolves with the number of elements. The first error rejects it. */

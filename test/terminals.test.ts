@@ -171,3 +171,30 @@ test("toArray, count and run over a head that is not a run of steps (take, obser
     assert.equal(source.returns, 1, `${name}: the source is closed once`);
   }
 });
+
+test("toArray keeps every element in order across its chunks and blocks (256 per chunk, 4096 chunks per block)", async () => {
+  const chunk = 256;
+  const block = chunk * 4096;
+  for (const n of [0, 1, chunk - 1, chunk, chunk + 1, 3 * chunk, block - 1, block, block + 1, 2 * block + chunk + 7]) {
+    const integers = Array.from({ length: n }, (_, i) => i);
+    const collected = await stream(integers).map((x) => x * 2).toArray();
+    assert.equal(collected.length, n, `length for ${n}`);
+    for (let i = 0; i < n; i++) if (collected[i] !== 2 * i) assert.fail(`element ${i} of ${n} is ${collected[i]}`);
+    assert.ok(Array.isArray(collected));
+  }
+});
+
+test("toArray returns elements that are arrays as they are, and elements of every kind", async () => {
+  const groups = await stream(Array.from({ length: 1000 }, (_, i) => i)).group(2).toArray();
+  assert.equal(groups.length, 500);
+  assert.deepEqual(groups[0], [0, 1]);
+  assert.deepEqual(groups[257], [514, 515]);
+  assert.deepEqual(groups.at(-1), [998, 999]);
+  const mixed = [1, 1.5, "s", undefined, null, { a: 1 }, [2], -0, NaN];
+  const many = Array.from({ length: 300 }, (_, i) => mixed[i % mixed.length]);
+  assert.deepEqual(await stream(many).toArray(), many);
+  const short = await stream(new Set([1, 2, 3])).toArray();
+  assert.deepEqual(short, [1, 2, 3]);
+  short.push(4); // an ordinary array the caller owns
+  assert.deepEqual(await stream(new Set([1, 2, 3])).toArray(), [1, 2, 3]);
+});
