@@ -16,7 +16,10 @@ export interface Measured {
 const budgetMs = Number(process.env.BENCH_BUDGET_MS ?? 400);
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 
-/** Grows `n` until one run takes about `budgetMs`, then keeps the best of `runs` runs at that size. */
+/**
+ * Grows `n` until one run takes about `budgetMs`, then keeps the best of `runs` runs at that size.
+ * For contestants slow enough that the workload's own size would take seconds per run.
+ */
 export async function measure(c: Contestant, start = 100_000, max = 10_000_000): Promise<Measured> {
   let n = start;
   for (;;) {
@@ -26,6 +29,25 @@ export async function measure(c: Contestant, start = 100_000, max = 10_000_000):
     if (ms >= budgetMs / 2 || n >= max) break;
     n = Math.min(max, n * Math.max(2, Math.ceil(budgetMs / 2 / Math.max(ms, 1))));
   }
+  return timedRuns(c, n);
+}
+
+/**
+ * One warm-up run of exactly `n` elements (the size a workload of the issues names), then the
+ * best of `runs` runs. Contestants that keep what they produce (`toArray`, a loop into an
+ * array) are compared at the same size, where their garbage collection costs the same.
+ */
+export async function measureAt(c: Contestant, n: number): Promise<Measured> {
+  await c.run(n);
+  return timedRuns(c, n);
+}
+
+/**
+ * The best of `runs` runs at size `n`. They start on a collected heap (`npm run bench` passes
+ * `--expose-gc`), so what earlier contestants left behind is not collected on this one's time.
+ */
+async function timedRuns(c: Contestant, n: number): Promise<Measured> {
+  global.gc?.();
   let best = Infinity;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -50,13 +72,17 @@ export function formatRate(perSecond: number): string {
   return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(1)} M/s` : `${(perSecond / 1e3).toFixed(0)} k/s`;
 }
 
+function formatCount(n: number): string {
+  return n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : `${+(n / 1e3).toFixed(0)}k`;
+}
+
 /** Prints a table: each row's throughput and its ratio to `baseline`. */
 export function table(title: string, rows: readonly Measured[], baseline: string): void {
   const base = rows.find((r) => r.name === baseline)!;
   console.log(`\n${title}`);
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
-    console.log(`  ${r.name.padEnd(width)}  ${formatRate(r.perSecond).padStart(10)}  ${(r.perSecond / base.perSecond).toFixed(2)}x ${baseline}`);
+    console.log(`  ${r.name.padEnd(width)}  ${formatRate(r.perSecond).padStart(10)}  ${(r.perSecond / base.perSecond).toFixed(2)}x ${baseline}  n = ${formatCount(r.n)}`);
   }
 }
 
