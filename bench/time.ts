@@ -25,7 +25,7 @@ export async function time(): Promise<void> {
   const w9: Measured[] = [];
   w9.push(await measure({ name: "group(1000)", run: (n) => stream(integers(n)).group(1000).count() }, 100_000, 1_000_000));
   w9.push(await measure({ name: 'group({ upTo: 1000, within: "100ms" })', run: (n) => stream(integers(n)).group({ upTo: 1000, within: "100ms" }).count() }, 100_000, 1_000_000));
-  table("W9 grouping 10^5 ready elements", w9, "group(1000)");
+  table("W9 grouping ready elements (10^5 in the issue; timed on more, see n)", w9, "group(1000)");
   const ratio = w9[1]!.perSecond / w9[0]!.perSecond;
   target("W9 group within >= 1/3 the throughput of group(1000)", ratio >= 1 / 3, `${ratio.toFixed(2)}x`);
 }

@@ -278,7 +278,17 @@ export class Stream<T> implements AsyncIterable<T> {
     return func<typeof fn>("fn", fn)(this, ...args);
   }
 
-  /** Iterates to the end and resolves with the elements, in order. The first error rejects it. */
+  /**
+   * Iterates to the end and resolves with the elements, in order, in a new
+   * array. The first error rejects it. Large results are gathered in small
+   * chunks and joined once at the end, which the garbage collector handles
+   * better than one array growing by millions of elements.
+   *
+   * @example Collect what a pipeline yields
+   * ```ts
+   * await stream([1, 2, 3]).map((x) => x * 2).toArray(); // → [2, 4, 6]
+   * ```
+   */
   async toArray(options?: RunOptions): Promise<T[]> {
     const collected = new Collected<T>();
     await drainInto(this.#plan, options, collected.add as (value: unknown) => void);
