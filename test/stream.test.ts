@@ -106,6 +106,18 @@ test("stream: for await over an async source: long runs of dropped elements, asy
   assert.deepEqual(answers.map((r) => r.value), [1, 3, 4, undefined]);
 });
 
+test("stream: for await over an async source: calls after dropped elements and calls with none interleave, every element in order, errors in either", async () => {
+  // A call that dropped elements makes the next one pull in a loop; a call that dropped none goes back to one `then`.
+  const items = [1, 2, 0, 3, 0, 0, 4, 5, fail("source"), 6, -1, 0, -1, 7, 0, 8, -1, 9, 0, 0, 0];
+  const s = stream(new CountingSource(items).async())
+    .filter((x) => {
+      if (x < 0) throw new Error("where");
+      return x !== 0;
+    })
+    .map((x) => (x % 3 === 0 ? Promise.resolve(x * 10) : x * 10));
+  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [10, 20, 30, 40, 50, err("source"), 60, err("where"), err("where"), 70, 80, err("where"), 90]);
+});
+
 test("stream: `using` and `await using` close the iteration when the scope ends", async () => {
   const syncSource = new CountingSource([1, 2, 3]);
   {

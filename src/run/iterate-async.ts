@@ -121,8 +121,8 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
       return Promise.reject(error);
     }
     if (pulled instanceof Resume) {
-      this.#dropped = 0;
-      return (this.#pending = this.#carryOn(pulled));
+      const answer = this.#dropping ? this.#loop(pulled, 0) : this.#carryOn(pulled);
+      return (this.#pending = answer as Promise<IteratorResult<T>>);
     }
     if (!isPromise(pulled)) return Promise.resolve(pulled as IteratorResult<T>);
     return (this.#pending = pulled.then(this.#settled, this.#failed) as Promise<IteratorResult<T>>);
@@ -142,8 +142,12 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
 
   /** What carries on the pending {@link Resume}: one at a time, as calls are answered in turn. */
   #resume: Resume["resume"] | undefined;
-  /** Elements dropped in a row while answering this call: past a few, go on in a loop rather than nest promises. */
-  #dropped = 0;
+  /**
+   * Whether the latest call dropped elements (a filter upstream). The next call
+   * then goes straight to {@link #loop}; otherwise it takes one `then`, cheaper
+   * when each pull yields an element.
+   */
+  #dropping = false;
 
   /** One promise for the element: the source's, carried on by the steps' resume. */
   #carryOn(pending: Resume): Promise<IteratorResult<T>> {
@@ -158,15 +162,26 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     } catch (error) {
       return this.#failed(error);
     }
-    if (out instanceof Resume) return ++this.#dropped < 32 ? this.#carryOn(out) : this.#slowly(out);
+    if (out instanceof Resume) {
+      this.#dropping = true;
+      return this.#loop(out, 1);
+    }
     return isPromise(out) ? out.then(this.#settled, this.#failed) : this.#settled(out);
   };
 
-  /** A long run of dropped elements: go on in a plain loop, so nothing nests. */
-  async #slowly(out: Pulled | Resume): Promise<IteratorResult<unknown>> {
+  /**
+   * Pulls in a plain async loop, one `await` per pending answer, until an
+   * element comes out: no promise nests inside another while elements are
+   * dropped. `resumes` counts the answers awaited for this call so far.
+   */
+  async #loop(out: Pulled | Resume, resumes: number): Promise<IteratorResult<unknown>> {
     try {
-      while (out instanceof Resume) out = out.resume(await out.pending);
-      return this.#settled(await out);
+      while (out instanceof Resume) {
+        out = out.resume(await out.pending);
+        resumes++;
+      }
+      this.#dropping = resumes > 1;
+      return this.#settled(isPromise(out) ? await out : out);
     } catch (error) {
       return this.#failed(error);
     }
