@@ -23,8 +23,8 @@ export class Collected<T> {
 
   /** Appends `value`; a function of its own so it can be handed on as a sink. */
   readonly add = (value: T): void => {
+    if (this.#filled === chunkLength) this.#startChunk(); // only once more comes: a full last chunk is the result
     this.#chunk[this.#filled++] = value;
-    if (this.#filled === chunkLength) this.#startChunk();
   };
 
   #startChunk(): void {
