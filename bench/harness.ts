@@ -18,7 +18,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 5);
 
 /**
  * Grows `n` until one run takes about `budgetMs`, then keeps the best of `runs` runs at that size.
- * For contestants slow enough that the workload's own size would take seconds per run.
+ * For workloads whose issue names no size, and for contestants that would take seconds per run at it.
  */
 export async function measure(c: Contestant, start = 100_000, max = 10_000_000): Promise<Measured> {
   let n = start;

@@ -24,7 +24,7 @@ export class Collected<T> {
 
   /** Appends `value`; a function of its own so it can be handed on as a sink. */
   readonly add = (value: T): void => {
-    if (this.#filled === chunkLength) this.#startChunk(); // only once more comes: a full last chunk is the result
+    if (this.#filled === chunkLength) this.#startChunk(); // not before: a result that ends on a full chunk needs no new one
     this.#chunk[this.#filled++] = value;
   };
 
