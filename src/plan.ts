@@ -81,6 +81,14 @@ export interface AsyncPull {
    * the element at hand; the next call goes on after it.
    */
   drain?(sink: (value: unknown) => void): Pulled | Resume;
+  /**
+   * `for await`'s fast path, for a stage that has one: `next()` as one async
+   * call that loops in place until an answer comes, awaiting upstream's
+   * answers itself; undefined when the stage has no such path over its
+   * upstream. It calls `settled` once the answer is known, just before its
+   * promise settles (the caller keeps calls in turn with it).
+   */
+  nextInLoop?(settled: () => void): Promise<IteratorResult<unknown>> | undefined;
   /** Closes this stage and everything upstream of it, once. */
   return(): void | Promise<void>;
 }

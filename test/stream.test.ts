@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stream } from "streamable-ts";
-import { CountingSource, drainAsync, err, fail } from "./support/modes.js";
+import { CountingSource, drainAsync, err, fail, type Failure } from "./support/modes.js";
 
 test("stream: building touches nothing; each iteration re-opens the source", async () => {
   let opened = 0;
@@ -107,7 +107,7 @@ test("stream: for await over an async source: long runs of dropped elements, asy
 });
 
 test("stream: for await over an async source: calls after dropped elements and calls with none interleave, every element in order, errors in either", async () => {
-  // A call that dropped elements makes the next one pull in a loop; a call that dropped none goes back to one `then`.
+  // Each call pulls in one loop until an element or an error comes out; answers come at once or a microtask later.
   const items = [1, 2, 0, 3, 0, 0, 4, 5, fail("source"), 6, -1, 0, -1, 7, 0, 8, -1, 9, 0, 0, 0];
   const s = stream(new CountingSource(items).async())
     .filter((x) => {
@@ -116,6 +116,66 @@ test("stream: for await over an async source: calls after dropped elements and c
     })
     .map((x) => (x % 3 === 0 ? Promise.resolve(x * 10) : x * 10));
   assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [10, 20, 30, 40, 50, err("source"), 60, err("where"), err("where"), 70, 80, err("where"), 90]);
+});
+
+test("stream: for await over an async source: a call pulls at once when none is pending, also after an error and after dropped elements", async () => {
+  const source = new CountingSource([1, fail("source"), 2, 3]);
+  const it = stream(source.async()).filter((x) => x !== 2)[Symbol.asyncIterator]();
+  let answer = it.next();
+  assert.equal(source.pulls, 1);
+  assert.deepEqual(await answer, { done: false, value: 1 });
+  answer = it.next();
+  assert.equal(source.pulls, 2);
+  await assert.rejects(answer, /source/);
+  answer = it.next();
+  assert.equal(source.pulls, 3);
+  assert.deepEqual(await answer, { done: false, value: 3 });
+  assert.equal(source.pulls, 4);
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+});
+
+test("stream: for await over an async source: calls made before the previous one settled wait their turn, behind an error too", async () => {
+  const cases: [(number | Failure)[], unknown[]][] = [
+    [[fail("first"), 1, 2, 3], ["first", 1, 3, undefined]], // the call in the loop fails, three wait behind it
+    [[1, fail("second"), 2, 3], [1, "second", 3, undefined]], // a waiting call fails
+  ];
+  for (const [items, expected] of cases) {
+    const it = stream(new CountingSource(items).async()).filter((x) => x !== 2)[Symbol.asyncIterator]();
+    const answers = await Promise.allSettled([it.next(), it.next(), it.next(), it.next()]);
+    assert.deepEqual(answers.map((a) => (a.status === "fulfilled" ? a.value.value : (a.reason as Error).message)), expected);
+  }
+});
+
+test("stream: for await over an async source: once it ended, calls answer done without asking the source again", async () => {
+  let asked = 0;
+  const source = { [Symbol.asyncIterator]: () => ({ next: async () => (asked++, { done: true as const, value: undefined }) }) };
+  const it = stream(source).map((x) => x)[Symbol.asyncIterator]();
+  for (let i = 0; i < 3; i++) assert.deepEqual(await it.next(), { done: true, value: undefined });
+  assert.equal(asked, 1);
+});
+
+test("stream: for await over an async source: return() while a call waits on the source; the element it brings is not lost, a dropped one ends the call", async () => {
+  const answers: ((value: number) => void)[] = [];
+  let returned = 0;
+  const source: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => new Promise<IteratorResult<number>>((resolve) => answers.push((value) => resolve({ done: false, value }))),
+      return: async () => (returned++, { done: true as const, value: undefined }),
+    }),
+  };
+  for (const [value, expected] of [
+    [1, { done: false, value: 1 }],
+    [2, { done: true, value: undefined }],
+  ] as const) {
+    answers.length = 0;
+    const it = stream(source).filter((x) => x % 2 === 1)[Symbol.asyncIterator]();
+    const pending = it.next();
+    await it.return!();
+    answers[0]!(value);
+    assert.deepEqual(await pending, expected);
+    assert.equal(answers.length, 1); // not asked again after return()
+  }
+  assert.equal(returned, 2);
 });
 
 test("stream: `using` and `await using` close the iteration when the scope ends", async () => {
