@@ -57,6 +57,27 @@ async function timedRuns(c: Contestant, n: number): Promise<Measured> {
   return { name: c.name, perSecond: (n / best) * 1000, n };
 }
 
+/**
+ * Contestants compared at one size `n` in interleaved rounds: after a warm-up run of each, every
+ * round runs each once, in turn, and each keeps its best run. A slow spell of a shared machine
+ * then falls on all of them rather than on whichever ran during it, and no contestant is timed
+ * at a size of its own. For ratios read at the 1.3x level (W3).
+ */
+export async function measureTogether(contestants: readonly Contestant[], n: number, rounds = runs * 2): Promise<Measured[]> {
+  for (const c of contestants) await c.run(n);
+  global.gc?.();
+  const best = contestants.map(() => Infinity);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < contestants.length; k++) {
+      const i = (k + round) % contestants.length;
+      const t0 = performance.now();
+      await contestants[i]!.run(n);
+      best[i] = Math.min(best[i]!, performance.now() - t0);
+    }
+  }
+  return contestants.map((c, i) => ({ name: c.name, perSecond: (n / best[i]!) * 1000, n }));
+}
+
 /** Times one run of a fixed workload, best of `times`, in milliseconds. */
 export async function timeIt(run: () => unknown, times = 3): Promise<number> {
   let best = Infinity;
