@@ -84,11 +84,10 @@ export interface AsyncPull {
   /**
    * `for await`'s fast path, for a stage that has one: `next()` as one async
    * call that loops in place until an answer comes, awaiting upstream's
-   * answers itself; undefined when the stage has no such path over its
-   * upstream. It calls `settled` once the answer is known, just before its
-   * promise settles (the caller keeps calls in turn with it).
+   * pending answers itself. It calls `settled` once the answer is known, just
+   * before its promise settles (the caller keeps calls in turn with it).
    */
-  nextInLoop?(settled: () => void): Promise<IteratorResult<unknown>> | undefined;
+  nextInLoop?(settled: () => void): Promise<IteratorResult<unknown>>;
   /** Closes this stage and everything upstream of it, once. */
   return(): void | Promise<void>;
 }

@@ -146,6 +146,28 @@ test("stream: for await over an async source: calls made before the previous one
   }
 });
 
+test("stream: for await: a waiting call whose pull throws at once rejects in its turn, and the calls after it go on", async () => {
+  // A sync source read under `for await`, its steps made pending by an async callback: calls wait their turn.
+  const it = stream(new CountingSource([1, fail("sync"), 2]).sync()).map(async (x) => x * 10)[Symbol.asyncIterator]();
+  const answers = await Promise.allSettled([it.next(), it.next(), it.next(), it.next()]);
+  assert.deepEqual(answers.map((a) => (a.status === "fulfilled" ? a.value.value : (a.reason as Error).message)), [10, "sync", 20, undefined]);
+});
+
+test("stream: for await over an array: an async filter drops elements, in the middle and at the end", async () => {
+  const s = stream([1, 2, 3, 4, 5, 6]).filter(async (x) => x === 2 || x === 5);
+  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [2, 5]);
+});
+
+test("stream: for await over an async source whose next() answers with thenables that are not native promises", async () => {
+  let i = 0;
+  const thenable = (result: IteratorResult<number>) => ({ then: (resolve: (r: IteratorResult<number>) => void) => resolve(result) });
+  const source = {
+    [Symbol.asyncIterator]: () => ({ next: () => thenable(i < 4 ? { done: false, value: i++ } : { done: true, value: undefined }) }),
+  } as unknown as AsyncIterable<number>;
+  const s = stream(source).filter((x) => x !== 2).map((x) => x * 10);
+  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [0, 10, 30]);
+});
+
 test("stream: for await over an async source: once it ended, calls answer done without asking the source again", async () => {
   let asked = 0;
   const source = { [Symbol.asyncIterator]: () => ({ next: async () => (asked++, { done: true as const, value: undefined }) }) };
