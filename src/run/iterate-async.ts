@@ -163,7 +163,8 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     return Promise.resolve(pulled).then(this.#settled, this.#failed) as Promise<IteratorResult<T>>;
   };
 
-  // Bound once: settling a call costs no closure. The queue is empty again once no call waits.
+  // Bound once: settling a call costs no closure.
+  /** A call in the head's loop is answered: the next call may loop, or the first one waiting goes on. */
   readonly #settledInLoop = (): void => {
     this.#looping = false;
     const wake = this.#wake;
@@ -172,6 +173,7 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     wake();
   };
 
+  /** A call outside the loop is answered; the queue is empty again once no call waits. */
   readonly #settled = (result: IteratorResult<unknown>): IteratorResult<unknown> => {
     if (this.#queued === 0) this.#pending = undefined;
     return result;
