@@ -168,6 +168,21 @@ test("stream: for await over an async source whose next() answers with thenables
   assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [0, 10, 30]);
 });
 
+test("stream: for await over an async source whose next() throws instead of rejecting: that call rejects, the next goes on", async () => {
+  let calls = 0;
+  const source = {
+    [Symbol.asyncIterator]: () => ({
+      next() {
+        calls++;
+        if (calls === 2) throw new Error("thrown");
+        return Promise.resolve(calls > 3 ? { done: true as const, value: undefined } : { done: false as const, value: calls });
+      },
+    }),
+  };
+  const s = stream(source as AsyncIterable<number>).map((x) => x * 10);
+  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [10, err("thrown"), 30]);
+});
+
 test("stream: for await over an async source: once it ended, calls answer done without asking the source again", async () => {
   let asked = 0;
   const source = { [Symbol.asyncIterator]: () => ({ next: async () => (asked++, { done: true as const, value: undefined }) }) };
