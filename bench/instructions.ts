@@ -1,13 +1,13 @@
 /**
  * `npm run bench:instructions`: W3 counted in machine instructions instead of timed. On a shared
  * machine W3's timed ratios move by 0.1x-0.3x from run to run, more than the margin the target
- * leaves; an instruction count does not. Each contestant runs alone under valgrind's cachegrind
+ * leaves; an instruction count moves by about 1%. Each contestant runs alone under valgrind's cachegrind
  * (`node --single-threaded`, so no compiler or collector thread races it) at two sizes, and the
  * difference, divided by the difference in size, is its cost per source element: start-up,
  * compilation and the warm-up cancel out. Instructions are not time (a cache miss costs more
  * than an add), so this complements `npm run bench` and does not replace it.
  *
- * Needs valgrind (Debian: `apt-get install valgrind`); a run takes one to two minutes.
+ * Needs valgrind (Debian: `apt-get install valgrind`); a run takes about three minutes.
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";

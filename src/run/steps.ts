@@ -245,9 +245,9 @@ export class StepsAsync implements AsyncPull {
    * the answers that are promises. No promise of ours per pull, none nested
    * while a filter drops elements. Written for the engine: an `await` saves and
    * restores every variable live across it, so `pulled` and `out` live within
-   * one turn of the loop (W3 in `npm run bench:instructions`: 1.25x the
+   * one turn of the loop (W3 in `npm run bench:instructions`: 1.23x-1.25x the
    * hand-written loop's instructions per element, a bare async loop around the
-   * same composed steps 1.22x; the iterator's earlier `then`/`Resume` path 1.41x).
+   * same composed steps 1.20x-1.22x; the iterator's earlier `then`/`Resume` path 1.41x).
    */
   async nextInLoop(settled: () => void): Promise<IteratorResult<unknown>> {
     const upstream = this.#upstream;
