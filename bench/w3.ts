@@ -158,4 +158,5 @@ export async function w3(): Promise<void> {
   }
   const bare = rows.slice(3).map((row) => `${row.name} ${(rows[0]!.perSecond / row.perSecond).toFixed(2)}x`);
   console.log(`  info the time of bare wrappers that own one promise per element: ${bare.join(", ")}`);
+  console.log("  info on a shared machine these timed ratios move by 0.1x-0.3x between runs; `npm run bench:instructions` counts W3 in instructions");
 }
