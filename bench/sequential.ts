@@ -7,7 +7,7 @@ import { from as ixFromAsync } from "ix/Ix.asynciterable";
 import { filter as ixFilterAsync, map as ixMapAsync } from "ix/Ix.asynciterable.operators";
 import { filter as siFilter, map as siMap } from "streaming-iterables";
 import { stream } from "streamable-ts";
-import { integers, measure, measureAt, table, target, type Measured } from "./harness.js";
+import { integers, measure, measureAt, measureTogether, table, target, type Measured } from "./harness.js";
 import { w3 } from "./w3.js";
 
 const odd = (x: number) => (x & 1) === 1;
@@ -33,45 +33,53 @@ async function drainAsync(it: AsyncIterable<unknown>): Promise<number> {
 }
 
 export async function sequential(): Promise<void> {
-  // W1: sync iteration.
-  const w1: Measured[] = [];
-  w1.push(
-    await measureAt({
-      name: "hand-written for loop",
-      run: (n) => {
-        const a = integers(n);
-        let count = 0;
-        let last = "";
-        for (let i = 0; i < a.length; i++) {
-          const x = a[i]!;
-          if (odd(x)) {
-            last = String(x);
+  // W1: sync iteration. Interleaved rounds at one size (see `measureTogether`): a slow spell of a
+  // shared machine falls on every row, not on whichever ran during it. Every loop keeps its last
+  // string: the optimiser may drop a `String(x)` whose result goes unused.
+  const w1 = await measureTogether(
+    [
+      {
+        name: "hand-written for loop",
+        run: (n) => {
+          const a = integers(n);
+          let count = 0;
+          let last = "";
+          for (let i = 0; i < a.length; i++) {
+            const x = a[i]!;
+            if (odd(x)) {
+              last = String(x);
+              count++;
+            }
+          }
+          return count + last.length;
+        },
+      },
+      {
+        name: "streamable-ts for...of",
+        run: (n) => {
+          let count = 0;
+          let last = "";
+          for (const s of stream(integers(n)).filter(odd).map(String)) {
+            last = s;
             count++;
           }
-        }
-        return count + last.length;
+          return count + last.length;
+        },
       },
-    }, size),
-  );
-  w1.push(
-    await measureAt({
-      name: "streamable-ts for...of",
-      run: (n) => {
-        let count = 0;
-        for (const _ of stream(integers(n)).filter(odd).map(String)) count++;
-        return count;
+      {
+        name: "IxJS Iterable",
+        run: (n) => {
+          let count = 0;
+          let last = "";
+          for (const s of ixFrom(integers(n)).pipe(ixFilter(odd), ixMap(String))) {
+            last = s;
+            count++;
+          }
+          return count + last.length;
+        },
       },
-    }, size),
-  );
-  w1.push(
-    await measureAt({
-      name: "IxJS Iterable",
-      run: (n) => {
-        let count = 0;
-        for (const _ of ixFrom(integers(n)).pipe(ixFilter(odd), ixMap(String))) count++;
-        return count;
-      },
-    }, size),
+    ],
+    size,
   );
   table("W1 filter(odd).map(String), sync iteration", w1, "hand-written for loop");
   const w1ratio = w1[1]!.perSecond / w1[0]!.perSecond;
