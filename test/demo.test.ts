@@ -1,12 +1,14 @@
 // The reverse-ETL example, run for real: embedded PostgreSQL, a local HTTP API on its own thread.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startApi } from "../examples/reverse-etl/api.js";
 import { demo, parseOptions } from "../examples/reverse-etl/main.js";
 import { pacedPerSecond, peakPerSecond } from "../examples/reverse-etl/summary.js";
+import type { Observation } from "streamable-ts";
 import { ManualClock } from "./support/clock.js";
 
 test("the job moves every user of a small interval to the API exactly once, with no 429", async () => {
@@ -22,6 +24,23 @@ test("the job moves every user of a small interval to the API exactly once, with
   assert.equal(summary.tooManyRequests, 0);
   assert.ok(summary.ok, text);
   assert.match(text, /exactly once {10}yes/);
+});
+
+test("a stopped job aborts its calls in flight, closes the warehouse and the API, and its summary says it failed", async () => {
+  const printed: string[] = [];
+  const options = parseOptions(["--interval", "2025-03-01/2025-03-08", "--rate", "200", "--fail-rate", "0"]);
+  assert.notEqual(options, "help");
+  const stop = new AbortController();
+  // Stop as soon as the first batch is integrated: the later batches are in flight or not yet read.
+  const log = (o: Observation) => {
+    if (o.subject === "integrated user batches" && o.elements >= 1) stop.abort(new Error("interrupted by SIGINT"));
+  };
+  const summary = await demo(options as Exclude<typeof options, "help">, { print: (line) => void printed.push(line), log, signal: stop.signal });
+  const text = printed.join("\n");
+  assert.equal(summary.ok, false);
+  assert.match(text, /job {19}FAILED: interrupted by SIGINT/);
+  assert.ok(summary.missing.length > 0 && summary.missing.length < 383, text);
+  assert.deepEqual(summary.duplicated, []);
 });
 
 test("the API enforces its bearer token and its rate limit, and fails calls with 503 as asked", async (t) => {
@@ -72,4 +91,22 @@ test("the demo's command line: --help, and a clear error with exit code 2 for a 
   const bad = await run("--concurrency", "zero").catch((e: { code: number; stderr: string }) => e);
   assert.equal((bad as { code: number }).code, 2);
   assert.match((bad as { stderr: string }).stderr, /^--concurrency is out of range: "zero"/);
+});
+
+test("npm run demo: Ctrl-C stops the job, prints the summary and exits with 130", async () => {
+  const main = fileURLToPath(new URL("../examples/reverse-etl/main.ts", import.meta.url));
+  // At 2 calls a second the job runs for seconds: the signal comes once the first batch is integrated.
+  const child = spawn(process.execPath, ["--import", "tsx", main, "--interval", "2025-03-01/2025-03-08", "--rate", "2", "--fail-rate", "0"]);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+    // Once: a second Ctrl-C ends the process at once, as a shell user expects.
+    if (!child.killed && /observed="integrated user batches"/.test(stderr)) child.kill("SIGINT");
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 130, stderr);
+  assert.match(stdout, /job {19}FAILED: interrupted by SIGINT/);
+  assert.match(stdout, /exactly once {10}NO: \d+ missing, 0 duplicated/);
 });

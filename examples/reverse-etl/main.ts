@@ -16,6 +16,8 @@ PostgreSQL warehouse (embedded PGlite, or DATABASE_URL), grouped by 100, and
 POSTed to a local third-party API that enforces a rate limit, fails some calls
 with a 503 and needs a bearer token. Prints the plan, progress and a summary;
 exits non-zero if the job failed or the API does not hold every user exactly once.
+Ctrl-C (SIGINT) or SIGTERM stops it: calls in flight are aborted, the summary is
+printed, and it exits with 130.
 
 Options:
   --interval FROM/TO   update times to extract, ISO dates  (default 2025-04-01/2025-07-01)
@@ -80,10 +82,12 @@ export interface DemoOutput {
   readonly print?: (line: string) => void;
   /** Where progress lines go; stderr by default. */
   readonly log?: JobOptions["log"];
+  /** Stops the job: the calls in flight are aborted, the warehouse's cursor is closed, and the summary says so. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs the whole demo and returns its summary (`ok` tells the exit code). */
-export async function demo(options: DemoOptions, { print = console.log, log }: DemoOutput = {}): Promise<Summary> {
+export async function demo(options: DemoOptions, { print = console.log, log, signal }: DemoOutput = {}): Promise<Summary> {
   const token = "demo-token";
   const warehouse = await openWarehouse();
   const api = await startApiWorker({ rate: options.rate, failRate: options.failRate, token });
@@ -93,7 +97,7 @@ export async function demo(options: DemoOptions, { print = console.log, log }: D
   const started = performance.now();
   let failure: unknown;
   try {
-    await job.run();
+    await job.run({ signal });
   } catch (error) {
     failure = error;
   }
@@ -110,7 +114,15 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   try {
     const options = parseOptions(process.argv.slice(2));
     if (options === "help") console.log(HELP);
-    else process.exitCode = (await demo(options)).ok ? 0 : 1;
+    else {
+      // Ctrl-C or a stop from a scheduler ends the job cleanly: in-flight calls aborted, cursor closed, summary printed.
+      const stop = new AbortController();
+      const interrupt = (signal: NodeJS.Signals) => stop.abort(new Error(`interrupted by ${signal}`));
+      process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
+      const summary = await demo(options, { signal: stop.signal });
+      process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
+      process.exitCode = summary.ok ? 0 : stop.signal.aborted ? 130 : 1;
+    }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${HELP}`);
