@@ -82,7 +82,7 @@ export interface DemoOutput {
   readonly print?: (line: string) => void;
   /** Where progress lines go; stderr by default. */
   readonly log?: JobOptions["log"];
-  /** Stops the job: the calls in flight are aborted, the warehouse's cursor is closed, and the summary says so. */
+  /** Stops the job: the calls in flight are aborted, the warehouse's reader is closed, and the summary says so. */
   readonly signal?: AbortSignal;
 }
 
@@ -115,7 +115,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const options = parseOptions(process.argv.slice(2));
     if (options === "help") console.log(HELP);
     else {
-      // Ctrl-C or a stop from a scheduler ends the job cleanly: in-flight calls aborted, cursor closed, summary printed.
+      // Ctrl-C or a stop from a scheduler ends the job cleanly: in-flight calls aborted, warehouse reader closed, summary printed.
       const stop = new AbortController();
       const interrupt = (signal: NodeJS.Signals) => stop.abort(new Error(`interrupted by ${signal}`));
       process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
