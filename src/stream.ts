@@ -295,14 +295,28 @@ export class Stream<T> implements AsyncIterable<T> {
     return collected.toArray();
   }
 
-  /** Iterates to the end and resolves with the number of elements. The first error rejects it. */
+  /**
+   * Iterates to the end and resolves with the number of elements. The first error rejects it.
+   *
+   * @example Count what passes a filter
+   * ```ts
+   * await stream([1, 2, 3, 4, 5]).filter((x) => x % 2 === 1).count(); // → 3
+   * ```
+   */
   async count(options?: RunOptions): Promise<number> {
     let n = 0;
     await drainInto(this.#plan, options, () => void n++);
     return n;
   }
 
-  /** Folds the elements with `fn`, from `initial`; an async `fn` is awaited. The first error rejects it. */
+  /**
+   * Folds the elements with `fn`, from `initial`; an async `fn` is awaited. The first error rejects it.
+   *
+   * @example Sum the sizes of batches
+   * ```ts
+   * await stream([1, 2, 3, 4, 5]).group(2).reduce((total, batch) => total + batch.length, 0); // → 5
+   * ```
+   */
   async reduce<A>(fn: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A, options?: RunOptions): Promise<A> {
     func("fn", fn);
     let accumulator = initial;
@@ -315,7 +329,18 @@ export class Stream<T> implements AsyncIterable<T> {
     return accumulator;
   }
 
-  /** Iterates to the end for the steps' effects; the first error rejects it. */
+  /**
+   * Iterates to the end for the steps' effects; the first error rejects it.
+   * With `{ signal }`, an abort stops the iteration, closes the source and
+   * rejects with the signal's reason.
+   *
+   * @example Run a job for its effects, stoppable by a signal
+   * ```ts
+   * const sent: number[][] = [];
+   * await stream([1, 2, 3]).group(2).do((batch) => void sent.push(batch)).run({ signal: AbortSignal.timeout(60_000) });
+   * sent; // → [[1, 2], [3]]
+   * ```
+   */
   async run(options?: RunOptions): Promise<void> {
     await drainInto(this.#plan, options, () => undefined);
   }
