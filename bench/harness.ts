@@ -33,16 +33,6 @@ export async function measure(c: Contestant, start = 100_000, max = 10_000_000):
 }
 
 /**
- * One warm-up run of exactly `n` elements (the size a workload of the issues names), then the
- * best of `runs` runs. Contestants that keep what they produce (`toArray`, a loop into an
- * array) are compared at the same size, where their garbage collection costs the same.
- */
-export async function measureAt(c: Contestant, n: number): Promise<Measured> {
-  await c.run(n);
-  return timedRuns(c, n);
-}
-
-/**
  * The best of `runs` runs at size `n`. They start on a collected heap (`npm run bench` passes
  * `--expose-gc`), so what earlier contestants left behind is not collected on this one's time.
  */
@@ -61,7 +51,7 @@ async function timedRuns(c: Contestant, n: number): Promise<Measured> {
  * Contestants compared at one size `n` in interleaved rounds: after a warm-up run of each, every
  * round runs each once, in turn, and each keeps its best run. A slow spell of a shared machine
  * then falls on all of them rather than on whichever ran during it, and no contestant is timed
- * at a size of its own. For ratios read at the 1.3x level (W3).
+ * at a size of its own. The heap is collected once, before the rounds. For W1, W2 at 10^7 and W3.
  */
 export async function measureTogether(contestants: readonly Contestant[], n: number, rounds = runs * 2): Promise<Measured[]> {
   for (const c of contestants) await c.run(n);
