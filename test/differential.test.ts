@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { stream, type Stream, type SyncStream } from "streamable-ts";
-import { CountingSource, drainAsync, fail, type Failure, type Thrown } from "./support/modes.js";
+import { CountingSource, drainAsync, drainSync, fail, type Failure, type Thrown } from "./support/modes.js";
 
 type Event = { readonly value: unknown } | { readonly error: string };
 type Timing = "sync" | "async" | "mixed";
@@ -313,20 +313,6 @@ const runsSync = (source: SourceSpec, ops: readonly Op[]) =>
 const asEvents = (out: readonly unknown[]): Event[] => out.map((x) => (isThrown(x) ? { error: x.error } : { value: x }));
 const isThrown = (x: unknown): x is Thrown => typeof x === "object" && x !== null && !Array.isArray(x) && "error" in x;
 
-/** Every element and error of a sync iterator, going on after errors. */
-function drainSync(it: Iterator<unknown>): Event[] {
-  const out: Event[] = [];
-  for (;;) {
-    try {
-      const r = it.next();
-      if (r.done) return out;
-      out.push({ value: r.value });
-    } catch (e) {
-      out.push({ error: (e as Error).message });
-    }
-  }
-}
-
 /** Every element and error of an async iterator, asking for `width` answers at a time before awaiting them. */
 async function drainAhead(it: AsyncIterator<unknown>, width: number): Promise<Event[]> {
   const out: Event[] = [];
@@ -358,7 +344,7 @@ test("differential: sync iteration and for await give the model's elements and e
   await fc.assert(
     fc.asyncProperty(pipelines, async ({ source, ops }) => {
       const expected = modelOf(source, ops);
-      if (runsSync(source, ops)) assert.deepEqual(drainSync((streamOf(source, ops).s as SyncStream<unknown>).iterate()), expected, "sync iteration");
+      if (runsSync(source, ops)) assert.deepEqual(asEvents(drainSync((streamOf(source, ops).s as SyncStream<unknown>).iterate())), expected, "sync iteration");
       const one = streamOf(source, ops);
       assert.deepEqual(asEvents(await drainAsync(one.s.iterateAsync())), expected, "for await");
       const ahead = streamOf(source, ops);
@@ -407,19 +393,7 @@ test("differential: leaving early gives a prefix of the model's events and close
       assertClosedOnce(counter, source, "a second return()");
       if (runsSync(source, ops)) {
         const sync = streamOf(source, ops);
-        const iterator = (sync.s as SyncStream<unknown>).iterate();
-        const events: Event[] = [];
-        for (let i = 0; i < limit; i++) {
-          try {
-            const r = iterator.next();
-            assert.ok(!r.done);
-            events.push({ value: r.value });
-          } catch (e) {
-            events.push({ error: (e as Error).message });
-          }
-        }
-        iterator.return?.();
-        assert.deepEqual(events, expected.slice(0, limit), "sync");
+        assert.deepEqual(asEvents(drainSync((sync.s as SyncStream<unknown>).iterate(), limit)), expected.slice(0, limit), "sync");
         assertClosedOnce(sync.counter, source, "sync return()");
       }
     }),

@@ -83,22 +83,24 @@ export async function drainAsync<T>(it: AsyncIterator<T>, limit = 10_000): Promi
   return out;
 }
 
-async function collect<T>(s: Stream<T>, iteration: "sync" | "async", limit = 10_000): Promise<(T | Thrown)[]> {
+/** The same for a sync iterator. */
+export function drainSync<T>(it: Iterator<T>, limit = 10_000): (T | Thrown)[] {
   const out: (T | Thrown)[] = [];
-  if (iteration === "sync") {
-    const it = (s as unknown as { iterate(): Iterator<T> }).iterate();
-    while (out.length < limit) {
-      try {
-        const r = it.next();
-        if (r.done) return out;
-        out.push(r.value);
-      } catch (e) {
-        out.push(thrown(e));
-      }
+  while (out.length < limit) {
+    try {
+      const r = it.next();
+      if (r.done) return out;
+      out.push(r.value);
+    } catch (e) {
+      out.push(thrown(e));
     }
-    it.return?.();
-    return out;
   }
+  it.return?.();
+  return out;
+}
+
+async function collect<T>(s: Stream<T>, iteration: "sync" | "async", limit = 10_000): Promise<(T | Thrown)[]> {
+  if (iteration === "sync") return drainSync((s as unknown as { iterate(): Iterator<T> }).iterate(), limit);
   return drainAsync(s.iterateAsync(), limit);
 }
 
