@@ -400,3 +400,22 @@ test("differential: leaving early gives a prefix of the model's events and close
     { numRuns },
   );
 });
+
+test("differential: an abort during a terminal rejects it with the signal's reason at once and closes the source once", async () => {
+  await fc.assert(
+    fc.asyncProperty(pipelines, fc.nat(10), async ({ source, ops }, after) => {
+      const values = modelOf(source, ops).filter((e) => "value" in e);
+      fc.pre(after < values.length);
+      const { s, counter } = streamOf(source, ops);
+      const stop = new AbortController();
+      const reason = new Error("stopped");
+      let seen = 0;
+      const abortAfter = () => void (++seen > after && stop.abort(reason));
+      // Errors are caught at the end, so only the abort can reject the run.
+      await assert.rejects(s.catch().do(abortAfter).run({ signal: stop.signal }), (e) => e === reason);
+      assert.equal(seen, after + 1, "no element after the abort");
+      assertClosedOnce(counter, source, "abort");
+    }),
+    { numRuns },
+  );
+});
