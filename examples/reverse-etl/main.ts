@@ -119,9 +119,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       const stop = new AbortController();
       const interrupt = (signal: NodeJS.Signals) => stop.abort(new Error(`interrupted by ${signal}`));
       process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
-      const summary = await demo(options, { signal: stop.signal });
-      process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
-      process.exitCode = summary.ok ? 0 : stop.signal.aborted ? 130 : 1;
+      try {
+        const summary = await demo(options, { signal: stop.signal });
+        process.exitCode = summary.ok ? 0 : stop.signal.aborted ? 130 : 1;
+      } finally {
+        process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
+      }
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
