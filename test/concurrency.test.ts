@@ -169,7 +169,7 @@ test("an aborted terminal signal rejects at once and aborts the calls in flight"
   controller.abort(new Error("cancelled"));
   await assert.rejects(done, /cancelled/);
   assert.equal(signals.length, 2);
-  assert.ok(signals.every((signal) => signal.aborted));
+  assert.ok(signals.every((signal) => signal.aborted), "every call's signal is aborted");
 });
 
 test("bad concurrency options throw when the pipeline is built", () => {

@@ -81,7 +81,7 @@ test("the demo's options: defaults, --help, and clear errors", () => {
 test("request rates: the peak in a sliding second, and the pace of a saturated limiter", () => {
   const times = Array.from({ length: 48 }, (_, k) => Math.floor(k / 16) * 1030 + (k % 16));
   assert.equal(peakPerSecond(times), 16);
-  assert.ok(Math.abs(pacedPerSecond(times, 16)! - 16 / 1.03) < 0.01);
+  assert.ok(Math.abs(pacedPerSecond(times, 16)! - 16 / 1.03) < 0.01, `paced at ${pacedPerSecond(times, 16)} per second`);
   assert.equal(pacedPerSecond(times.slice(0, 10), 16), undefined);
 });
 

@@ -200,7 +200,7 @@ describe("memory: nothing passed on stays reachable", () => {
         const alive = await tracker.alive();
         assert.ok(alive <= c.holds + SLACK, `${alive} still reachable`);
         // One listener per call in flight at most, not one per call ever made.
-        assert.ok(getEventListeners(controller.signal, "abort").length <= 1);
+        assert.ok(getEventListeners(controller.signal, "abort").length <= 1, "one abort listener per call in flight at most");
         await iterator.return!();
         assert.equal(getEventListeners(controller.signal, "abort").length, 0);
       });
@@ -230,7 +230,7 @@ describe("memory: nothing passed on stays reachable", () => {
           .build(stream(source.async(async () => void (alive = await tracker.alive()))))
           .catch()
           .count({ clock: new SkippingClock() });
-        assert.ok((await counted) > 0);
+        assert.ok((await counted) > 0, "nothing came out");
         assert.ok(alive >= 0, "the check ran");
         assert.ok(alive <= c.holds + SLACK, `${alive} still reachable`);
       });

@@ -12,7 +12,7 @@ forEachMode("observe reports at 1, 2, 4, 8 elements and at the end, passing elem
   const s = stream(mode.source([...Array(10).keys()]).iterable).observe("ints", { do: mode.fn((o: Observation) => void seen.push(o)) });
   assert.deepEqual(await mode.collect(s), [...Array(10).keys()]);
   assert.deepEqual(counts(seen), [[0, 1], [0, 2], [0, 4], [0, 8], [0, 10]]);
-  assert.ok(seen.every((o) => o.subject === "ints"));
+  assert.ok(seen.every((o) => o.subject === "ints"), "every observation names its subject");
 });
 
 forEachMode("observe counts errors on their own schedule and lets them through", async (mode) => {

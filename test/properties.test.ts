@@ -21,8 +21,8 @@ for (const mode of MODES.slice(0, 2)) {
         const s = keys === null ? stream(iterable).group(upTo) : stream(iterable).group({ upTo, by: (x) => x % keys });
         const out = await mode.collect(s as never);
         const groups = out.filter((x) => !isError(x)).map((g) => (keys === null ? (g as number[]) : (g as [number, number[]])[1]));
-        assert.ok(groups.every((g) => g.length >= 1 && g.length <= upTo));
-        if (keys !== null) for (const g of out.filter((x) => !isError(x)) as [number, number[]][]) assert.ok(g[1].every((x) => x % keys === g[0]));
+        assert.ok(groups.every((g) => g.length >= 1 && g.length <= upTo), `a group outside 1..${upTo}`);
+        if (keys !== null) for (const g of out.filter((x) => !isError(x)) as [number, number[]][]) assert.ok(g[1].every((x) => x % keys === g[0]), `group ${g[0]} holds another key's element`);
         assert.deepEqual(groups.flat().sort((a, b) => a - b), values(xs).sort((a, b) => a - b), "every element exactly once");
         if (keys === null) assert.deepEqual(groups.flat(), values(xs), "in order without keys");
         assert.deepEqual(out.filter(isError).map((e) => e.error), errors(xs), "every error, in order");

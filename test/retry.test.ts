@@ -72,9 +72,9 @@ test("retry: when attempts run out, the last error comes out, the earlier ones a
   const clock = new ManualClock();
   const { fn } = flaky(clock, 9);
   const error = await runOnClock(clock, retrying(fn, { attempts: 3, clock })().catch((e: unknown) => e));
-  assert.ok(error instanceof Error);
+  assert.ok(error instanceof Error, "an Error comes out");
   assert.equal(error.message, "failure 3");
-  assert.ok(error.cause instanceof AggregateError);
+  assert.ok(error.cause instanceof AggregateError, "its cause gathers the earlier errors");
   assert.equal(error.cause.message, "2 earlier attempts failed");
   assert.deepEqual(error.cause.errors.map((e: Error) => e.message), ["failure 1", "failure 2"]);
 });

@@ -180,7 +180,7 @@ test("toArray keeps every element in order across its chunks and blocks (256 per
     const collected = await stream(integers).map((x) => x * 2).toArray();
     assert.equal(collected.length, n, `length for ${n}`);
     for (let i = 0; i < n; i++) if (collected[i] !== 2 * i) assert.fail(`element ${i} of ${n} is ${collected[i]}`);
-    assert.ok(Array.isArray(collected));
+    assert.ok(Array.isArray(collected), "toArray() gives an array");
   }
 });
 
