@@ -3,11 +3,13 @@
 // The model (`modelOf`) is the reference semantics written as plain array functions over the source's events: an
 // element or an error, in order (SEMANTICS.md 1.3, 2.1-2.6). Each generated pipeline mixes sync callbacks, async
 // ones and ones that return a promise only for some elements, so the library's fast paths (steps answered at once,
-// loops under `for await`, terminals that drain, concurrent pools) meet each other at random boundaries.
+// loops under `for await`, terminals that drain, concurrent pools) meet each other at random boundaries. Time-based
+// steps (throttle's window, retry's pauses) run on a clock whose waits end on the next turn of the event loop.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { stream, type Stream, type SyncStream } from "streamable-ts";
+import { SkippingClock } from "./support/clock.js";
 import { CountingSource, drainAsync, drainSync, fail, type Failure, type Thrown } from "./support/modes.js";
 
 type Event = { readonly value: unknown } | { readonly error: string };
@@ -19,7 +21,7 @@ interface Failing {
   readonly failRes: number;
 }
 type Op =
-  | ({ readonly op: "map"; readonly k: number; readonly timing: Timing; readonly concurrency: number } & Failing)
+  | ({ readonly op: "map"; readonly k: number; readonly timing: Timing; readonly concurrency: number; readonly retry: boolean } & Failing)
   | ({ readonly op: "do"; readonly timing: Timing; readonly concurrency: number } & Failing)
   | ({ readonly op: "filter"; readonly m: number; readonly r: number; readonly timing: Timing } & Failing)
   | { readonly op: "take"; readonly n: number }
@@ -31,6 +33,7 @@ type Op =
   | ({ readonly op: "groupBy"; readonly upTo: number; readonly keys: number; readonly timing: Timing } & Failing)
   | { readonly op: "observe" }
   | { readonly op: "buffer"; readonly upTo: number }
+  | { readonly op: "throttle"; readonly upTo: number }
   | { readonly op: "concat"; readonly items: readonly number[]; readonly async: boolean };
 
 /** A number that stands for any value the pipeline carries: numbers, groups, and [key, group] pairs. */
@@ -80,7 +83,7 @@ function callbacks(op: Op, i: number) {
 const timing = fc.constantFrom<Timing>("sync", "async", "mixed");
 const failing = { failMod: fc.constantFrom(0, 0, 5, 7), failRes: fc.nat(6) };
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant("map" as const), k: fc.nat(20), timing, concurrency: fc.constantFrom(1, 1, 2, 3), ...failing }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant("map" as const), k: fc.nat(20), timing, concurrency: fc.constantFrom(1, 1, 2, 3), retry: fc.constantFrom(false, false, true), ...failing }) },
   fc.record({ op: fc.constant("do" as const), timing, concurrency: fc.constantFrom(1, 2), ...failing }),
   { weight: 2, arbitrary: fc.record({ op: fc.constant("filter" as const), m: fc.integer({ min: 2, max: 4 }), r: fc.nat(3), timing, ...failing }) },
   fc.record({ op: fc.constant("take" as const), n: fc.nat(25) }),
@@ -92,6 +95,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("groupBy" as const), upTo: fc.integer({ min: 1, max: 4 }), keys: fc.integer({ min: 1, max: 3 }), timing, ...failing }),
   fc.record({ op: fc.constant("observe" as const) }),
   fc.record({ op: fc.constant("buffer" as const), upTo: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ op: fc.constant("throttle" as const), upTo: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ op: fc.constant("concat" as const), items: fc.array(fc.nat(40), { maxLength: 5 }), async: fc.boolean() }),
 );
 
@@ -231,6 +235,7 @@ function modelOp(op: Op, fn: (x: unknown) => unknown, events: Event[]): Event[] 
     }
     case "observe":
     case "buffer":
+    case "throttle":
       return events;
     case "concat":
       return [...events, ...op.items.map((value) => ({ value }))];
@@ -252,7 +257,10 @@ function streamOf(source: SourceSpec, ops: readonly Op[]): { s: Stream<unknown>;
     const { fn } = callbacks(op, i);
     switch (op.op) {
       case "map":
-        s = s.map(timed(op.timing, fn), { concurrency: op.concurrency });
+        s =
+          op.retry ?
+            s.map(timed(op.timing, failingOnceEach(fn)), { concurrency: op.concurrency, retry: { attempts: 2 } })
+          : s.map(timed(op.timing, fn), { concurrency: op.concurrency });
         break;
       case "do":
         s = s.do(timed(op.timing, fn), { concurrency: op.concurrency });
@@ -293,12 +301,29 @@ function streamOf(source: SourceSpec, ops: readonly Op[]): { s: Stream<unknown>;
       case "buffer":
         s = s.buffer(op.upTo);
         break;
+      case "throttle":
+        s = s.throttle(op.upTo, { per: "1s" });
+        break;
       case "concat":
         s = s.concat(op.async ? generate(op.items) : op.items);
         break;
     }
   });
   return { s, counter };
+}
+
+/**
+ * `fn` with a passing failure ("retry now") on its first call for each distinct value: every element fails at
+ * most once that way, so a retry with two attempts leaves the model's output unchanged, and an element that
+ * `fn` itself fails still comes out with `fn`'s error, from the last attempt.
+ */
+function failingOnceEach(fn: (x: unknown) => unknown): (x: unknown) => unknown {
+  const failed = new Set<number>();
+  return (x) => {
+    if (failed.has(digest(x))) return fn(x);
+    failed.add(digest(x));
+    throw Object.assign(new Error("503"), { retryAfter: 0 });
+  };
 }
 
 async function* generate<T>(items: readonly T[]): AsyncGenerator<T> {
@@ -308,7 +333,13 @@ async function* generate<T>(items: readonly T[]): AsyncGenerator<T> {
 /** Whether sync iteration can run it: a sync source, only sync callbacks, no async-only op. */
 const runsSync = (source: SourceSpec, ops: readonly Op[]) =>
   (source.kind === "array" || source.kind === "iterable") &&
-  ops.every((op) => op.op !== "buffer" && !(op.op === "concat" && op.async) && (!("timing" in op) || op.timing === "sync"));
+  ops.every(
+    (op) =>
+      op.op !== "buffer" && op.op !== "throttle" && !(op.op === "map" && op.retry) && !(op.op === "concat" && op.async) && (!("timing" in op) || op.timing === "sync"),
+  );
+
+/** The options of an async run: the clock that ends each wait on the next turn of the event loop. */
+const onClock = () => ({ clock: new SkippingClock() });
 
 const asEvents = (out: readonly unknown[]): Event[] => out.map((x) => (isThrown(x) ? { error: x.error } : { value: x }));
 const isThrown = (x: unknown): x is Thrown => typeof x === "object" && x !== null && !Array.isArray(x) && "error" in x;
@@ -346,9 +377,9 @@ test("differential: sync iteration and for await give the model's elements and e
       const expected = modelOf(source, ops);
       if (runsSync(source, ops)) assert.deepEqual(asEvents(drainSync((streamOf(source, ops).s as SyncStream<unknown>).iterate())), expected, "sync iteration");
       const one = streamOf(source, ops);
-      assert.deepEqual(asEvents(await drainAsync(one.s.iterateAsync())), expected, "for await");
+      assert.deepEqual(asEvents(await drainAsync(one.s.iterateAsync(onClock()))), expected, "for await");
       const ahead = streamOf(source, ops);
-      assert.deepEqual(await drainAhead(ahead.s.iterateAsync(), 3), expected, "three calls at a time");
+      assert.deepEqual(await drainAhead(ahead.s.iterateAsync(onClock()), 3), expected, "three calls at a time");
     }),
     { numRuns },
   );
@@ -361,10 +392,10 @@ test("differential: terminals give the model's elements up to its first error, w
       const firstError = expected.find((e) => "error" in e) as { error: string } | undefined;
       const values = expected.filter((e) => "value" in e).map((e) => (e as { value: unknown }).value);
       const terminals: [string, (s: Stream<unknown>) => Promise<unknown>, unknown][] = [
-        ["toArray", (s) => s.toArray(), values],
-        ["count", (s) => s.count(), values.length],
-        ["run", (s) => s.run(), undefined],
-        ["reduce", (s) => s.reduce((sum: number, x) => (digest(x) % 2 ? Promise.resolve(sum + digest(x)) : sum + digest(x)), 0), values.reduce((sum: number, x) => sum + digest(x), 0)],
+        ["toArray", (s) => s.toArray(onClock()), values],
+        ["count", (s) => s.count(onClock()), values.length],
+        ["run", (s) => s.run(onClock()), undefined],
+        ["reduce", (s) => s.reduce((sum: number, x) => (digest(x) % 2 ? Promise.resolve(sum + digest(x)) : sum + digest(x)), 0, onClock()), values.reduce((sum: number, x) => sum + digest(x), 0)],
       ];
       for (const [name, run, result] of terminals) {
         const { s, counter } = streamOf(source, ops);
@@ -385,7 +416,7 @@ test("differential: leaving early gives a prefix of the model's events and close
       const expected = modelOf(source, ops);
       fc.pre(limit < expected.length);
       const { s, counter } = streamOf(source, ops);
-      const it = s.iterateAsync();
+      const it = s.iterateAsync(onClock());
       const out = asEvents(await drainAsync(it, limit));
       assert.deepEqual(out, expected.slice(0, limit));
       assertClosedOnce(counter, source, "return()");
@@ -412,7 +443,7 @@ test("differential: an abort during a terminal rejects it with the signal's reas
       let seen = 0;
       const abortAfter = () => void (++seen > after && stop.abort(reason));
       // Errors are caught at the end, so only the abort can reject the run.
-      await assert.rejects(s.catch().do(abortAfter).run({ signal: stop.signal }), (e) => e === reason);
+      await assert.rejects(s.catch().do(abortAfter).run({ ...onClock(), signal: stop.signal }), (e) => e === reason);
       assert.equal(seen, after + 1, "no element after the abort");
       assertClosedOnce(counter, source, "abort");
     }),

@@ -10,39 +10,11 @@ import { getEventListeners } from "node:events";
 import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { stream, type Clock, type IterateOptions, type Stream } from "streamable-ts";
+import { stream, type IterateOptions, type Stream } from "streamable-ts";
+import { SkippingClock } from "./support/clock.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
-
-/**
- * A clock on which every wait ends on the next turn of the event loop, with time
- * moved on by its length: the time-based operations do all their waiting
- * (throttle's window, group's and observe's deadlines, retry's pause) without
- * the test sleeping, and a periodic report cannot starve the event loop.
- */
-class SkippingClock implements Clock {
-  #now = 0;
-  now(): number {
-    return this.#now;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const until = this.#now + Math.max(0, ms);
-      const onAbort = () => {
-        clearImmediate(wake);
-        reject(signal!.reason);
-      };
-      const wake = setImmediate(() => {
-        signal?.removeEventListener("abort", onAbort);
-        this.#now = Math.max(this.#now, until);
-        resolve();
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-}
 
 const PULLS = 3_000;
 /** The pull at which the check runs: far enough that a leak shows, early enough that the iteration is mid-way. */

@@ -54,6 +54,35 @@ export class ManualClock implements Clock {
 }
 
 /**
+ * A clock on which every wait ends on the next turn of the event loop, with time
+ * moved on by its length: the time-based operations do all their waiting
+ * (throttle's window, group's and observe's deadlines, retry's pause) without
+ * the test sleeping, and a periodic report cannot starve the event loop.
+ */
+export class SkippingClock implements Clock {
+  #now = 0;
+  now(): number {
+    return this.#now;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const until = this.#now + Math.max(0, ms);
+      const onAbort = () => {
+        clearImmediate(wake);
+        reject(signal!.reason);
+      };
+      const wake = setImmediate(() => {
+        signal?.removeEventListener("abort", onAbort);
+        this.#now = Math.max(this.#now, until);
+        resolve();
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+/**
  * Runs `work` to its end on `clock`: whenever it waits, time jumps to the next
  * timer. Fails if it waits with no timer pending (it would hang for real).
  */
