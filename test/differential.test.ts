@@ -29,7 +29,8 @@ type Op =
   | { readonly op: "skip"; readonly n: number }
   | ({ readonly op: "skipUntil"; readonly m: number; readonly r: number } & Failing)
   | { readonly op: "catch"; readonly how: "all" | "replace" | "sourceOnly" | "stop" | "finallyThrow" }
-  | { readonly op: "group"; readonly upTo: number; readonly flatten: boolean }
+  /** `flatten`: 0 leaves the groups, n > 0 flattens them back with `concurrency: n`. */
+  | { readonly op: "group"; readonly upTo: number; readonly flatten: number }
   | ({ readonly op: "groupBy"; readonly upTo: number; readonly keys: number; readonly timing: Timing } & Failing)
   | { readonly op: "observe" }
   | { readonly op: "buffer"; readonly upTo: number }
@@ -91,7 +92,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("skip" as const), n: fc.nat(10) }),
   fc.record({ op: fc.constant("skipUntil" as const), m: fc.integer({ min: 2, max: 9 }), r: fc.nat(8), ...failing }),
   { weight: 2, arbitrary: fc.record({ op: fc.constant("catch" as const), how: fc.constantFrom("all" as const, "replace" as const, "sourceOnly" as const, "stop" as const, "finallyThrow" as const) }) },
-  fc.record({ op: fc.constant("group" as const), upTo: fc.integer({ min: 1, max: 5 }), flatten: fc.boolean() }),
+  fc.record({ op: fc.constant("group" as const), upTo: fc.integer({ min: 1, max: 5 }), flatten: fc.constantFrom(0, 0, 1, 1, 2, 3) }),
   fc.record({ op: fc.constant("groupBy" as const), upTo: fc.integer({ min: 1, max: 4 }), keys: fc.integer({ min: 1, max: 3 }), timing, ...failing }),
   fc.record({ op: fc.constant("observe" as const) }),
   fc.record({ op: fc.constant("buffer" as const), upTo: fc.integer({ min: 1, max: 3 }) }),
@@ -208,7 +209,7 @@ function modelOp(op: Op, fn: (x: unknown) => unknown, events: Event[]): Event[] 
         else if (pending.push(e.value) === op.upTo) flush();
       }
       flush();
-      return op.flatten ? out.flatMap((e): Event[] => ("error" in e ? [e] : (e.value as unknown[]).map((value) => ({ value })))) : out;
+      return op.flatten > 0 ? flattenModel(out, op.flatten) : out;
     }
     case "groupBy": {
       const pending = new Map<unknown, unknown[]>();
@@ -240,6 +241,35 @@ function modelOp(op: Op, fn: (x: unknown) => unknown, events: Event[]): Event[] 
     case "concat":
       return [...events, ...op.items.map((value) => ({ value }))];
   }
+}
+
+/**
+ * `flatten({ concurrency })` over events whose values are arrays (SEMANTICS.md 2.3): up to `concurrency` slots,
+ * read in turn one element at a time; a slot whose array is used up is dropped and the next upstream event takes
+ * its place at the tail; an upstream error takes a place too and comes out in its turn.
+ */
+function flattenModel(events: readonly Event[], concurrency: number): Event[] {
+  const out: Event[] = [];
+  type Slot = { readonly items: readonly unknown[]; next: number } | { readonly error: Event };
+  const slots: Slot[] = [];
+  let upstream = 0;
+  const refill = () => {
+    while (slots.length < concurrency && upstream < events.length) {
+      const e = events[upstream++]!;
+      slots.push("error" in e ? { error: e } : { items: e.value as unknown[], next: 0 });
+    }
+  };
+  refill();
+  for (let slot = slots.shift(); slot !== undefined; slot = slots.shift()) {
+    if ("error" in slot) {
+      refill();
+      out.push(slot.error);
+    } else if (slot.next < slot.items.length) {
+      out.push({ value: slot.items[slot.next++] });
+      slots.push(slot);
+    } else refill();
+  }
+  return out;
 }
 
 // ---- The same pipeline as a stream ----
@@ -290,7 +320,7 @@ function streamOf(source: SourceSpec, ops: readonly Op[]): { s: Stream<unknown>;
         break;
       case "group":
         s = s.group(op.upTo);
-        if (op.flatten) s = (s as Stream<unknown[]>).flatten();
+        if (op.flatten > 0) s = (s as Stream<unknown[]>).flatten({ concurrency: op.flatten });
         break;
       case "groupBy":
         s = s.group({ upTo: op.upTo, by: timed(op.timing, fn) });
