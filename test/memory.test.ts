@@ -45,7 +45,7 @@ class Tracker {
 /** 3,000 pulls of rows, every 7th one an error; it goes on after an error, as a cursor or a queue does. */
 class RowSource {
   pulls = 0;
-  constructor(readonly tracker: Tracker) {}
+  readonly tracker = new Tracker();
   pull(): IteratorResult<Row> {
     if (this.pulls >= PULLS) return { done: true, value: undefined };
     const id = this.pulls++;
@@ -131,46 +131,48 @@ const cases: readonly Case[] = [
   },
 ];
 
+/**
+ * Reads answers until the source has been pulled CHECK_AT times, tracking each output and each error: an error
+ * is an answer too, and the iteration goes on after it.
+ */
+async function readToTheCheck(next: () => IteratorResult<unknown> | Promise<IteratorResult<unknown>>, source: RowSource): Promise<void> {
+  while (source.pulls < CHECK_AT) {
+    let result: IteratorResult<unknown>;
+    try {
+      result = await next();
+    } catch (error) {
+      source.tracker.track(error);
+      continue;
+    }
+    if (result.done) assert.fail(`ended after ${source.pulls} pulls, before the check`);
+    source.tracker.track(result.value);
+  }
+}
+
+function assertHoldsAtMost(c: Case, alive: number): void {
+  assert.ok(alive <= c.holds + SLACK, `${c.name}: ${alive} rows, errors and outputs still reachable, ${c.holds} by design`);
+}
+
 describe("memory: nothing passed on stays reachable", () => {
   for (const c of cases) {
     describe(c.name, () => {
       if (c.sync) {
         test("sync iteration", async () => {
-          const tracker = new Tracker();
-          const source = new RowSource(tracker);
+          const source = new RowSource();
           const iterator = (c.build(stream(source.sync())) as unknown as Iterable<unknown>)[Symbol.iterator]();
-          while (source.pulls < CHECK_AT) {
-            try {
-              const result = iterator.next();
-              if (result.done) assert.fail("ended before the check");
-              tracker.track(result.value);
-            } catch (error) {
-              tracker.track(error);
-            }
-          }
-          const alive = await tracker.alive();
-          assert.ok(alive <= c.holds + SLACK, `${alive} still reachable`);
+          await readToTheCheck(() => iterator.next(), source);
+          assertHoldsAtMost(c, await source.tracker.alive());
           iterator.return?.();
         });
       }
 
       test("for await, with a signal", async () => {
-        const tracker = new Tracker();
-        const source = new RowSource(tracker);
+        const source = new RowSource();
         const controller = new AbortController();
         const options: IterateOptions = { clock: new SkippingClock(), signal: controller.signal };
         const iterator = c.build(stream(source.async())).iterateAsync(options);
-        while (source.pulls < CHECK_AT) {
-          try {
-            const result = await iterator.next();
-            if (result.done) assert.fail("ended before the check");
-            tracker.track(result.value);
-          } catch (error) {
-            tracker.track(error);
-          }
-        }
-        const alive = await tracker.alive();
-        assert.ok(alive <= c.holds + SLACK, `${alive} still reachable`);
+        await readToTheCheck(() => iterator.next(), source);
+        assertHoldsAtMost(c, await source.tracker.alive());
         // One listener per call in flight at most, not one per call ever made.
         assert.ok(getEventListeners(controller.signal, "abort").length <= 1, "one abort listener per call in flight at most");
         await iterator.return!();
@@ -178,33 +180,31 @@ describe("memory: nothing passed on stays reachable", () => {
       });
 
       test("run(), a sync source", async () => {
-        const tracker = new Tracker();
-        const source = new RowSource(tracker);
+        const source = new RowSource();
         let alive = -1;
         // The sync source is read in async iteration; the check runs from a callback at the CHECK_AT-th pull.
         const checked = c
           .build(stream(source.sync()))
           .catch()
           .do(async () => {
-            if (source.pulls >= CHECK_AT && alive < 0) alive = await tracker.alive();
+            if (source.pulls >= CHECK_AT && alive < 0) alive = await source.tracker.alive();
           })
           .run({ clock: new SkippingClock() });
         await checked;
         assert.ok(alive >= 0, "the check ran");
-        assert.ok(alive <= c.holds + SLACK, `${alive} still reachable`);
+        assertHoldsAtMost(c, alive);
       });
 
       test("count(), an async source", async () => {
-        const tracker = new Tracker();
-        const source = new RowSource(tracker);
+        const source = new RowSource();
         let alive = -1;
         const counted = c
-          .build(stream(source.async(async () => void (alive = await tracker.alive()))))
+          .build(stream(source.async(async () => void (alive = await source.tracker.alive()))))
           .catch()
           .count({ clock: new SkippingClock() });
         assert.ok((await counted) > 0, "nothing came out");
         assert.ok(alive >= 0, "the check ran");
-        assert.ok(alive <= c.holds + SLACK, `${alive} still reachable`);
+        assertHoldsAtMost(c, alive);
       });
     });
   }
