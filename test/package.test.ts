@@ -1,14 +1,44 @@
 // The built package, as users import it: `npm run build` (run by `npm ci` through `prepare`) must work.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
 
+const root = fileURLToPath(new URL("..", import.meta.url));
 const built = new URL("../dist/index.js", import.meta.url);
+const notBuilt = !existsSync(built) && "dist/ not built";
 
-test("the built package exports a working stream()", { skip: !existsSync(built) && "dist/ not built" }, async () => {
+test("the built package exports a working stream()", { skip: notBuilt }, async () => {
   const { stream } = (await import(built.href)) as typeof import("streamable-ts");
   const s = stream([1, 2, 3, 4]).filter((x) => x % 2 === 0).map(String);
   assert.deepEqual([...s], ["2", "4"]);
   assert.deepEqual(await s.toArray(), ["2", "4"]);
   assert.match(s.explain(), /^stream\(\[1, 2, 3, 4\]\)/);
+});
+
+/** What a plain `node` (no TypeScript loader) prints for `code`, run in the package's folder, where its name resolves to it. */
+const nodePrints = (code: string, ...flags: string[]) => execFileSync(process.execPath, [...flags, "-e", code], { cwd: root, encoding: "utf8" }).trim();
+const job = 'stream([1, 2, 3, 4]).filter((x) => x % 2 === 0).map(String).toArray().then((out) => console.log(JSON.stringify(out)))';
+
+test("import by name gets the ES modules, require by name the CommonJS ones", { skip: notBuilt }, () => {
+  assert.equal(nodePrints(`import { stream } from "streamable-ts"; ${job}`, "--input-type=module"), '["2","4"]');
+  assert.equal(nodePrints(`const { stream } = require("streamable-ts"); ${job}`), '["2","4"]');
+  assert.equal(nodePrints('console.log(require.resolve("streamable-ts"))'), `${root}dist/cjs/index.js`);
+});
+
+test("TypeScript finds the CommonJS declarations for a CommonJS file", { skip: notBuilt }, () => {
+  const dir = `${root}.readme-snippets/commonjs/`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}job.cts`;
+  writeFileSync(file, 'import { stream } from "streamable-ts";\nexport const count: Promise<number> = stream([1, 2, 3]).map(String).count();\n');
+  // As a Node project compiled to CommonJS has it: @types/node, which also declares `Symbol.dispose`.
+  const options: ts.CompilerOptions = { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, types: ["node"] };
+  const resolved = ts.resolveModuleName("streamable-ts", file, options, ts.sys).resolvedModule;
+  assert.equal(resolved?.resolvedFileName, `${root}dist/cjs/index.d.ts`);
+  const program = ts.createProgram([file], options);
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  assert.deepEqual(diagnostics, []);
 });
