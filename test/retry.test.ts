@@ -117,6 +117,34 @@ forEachMode("map with retry: one result per element, in order, retries inside th
   assert.ok(maxInFlight <= 2, `max in flight ${maxInFlight}`);
 });
 
+test("map with retry: a call past its deadline (the README's AbortSignal.any recipe) is retried, the iteration goes on", async () => {
+  const clock = new ManualClock();
+  // Stands for AbortSignal.timeout: aborted by hand with the same reason, a DOMException named TimeoutError.
+  const deadlines: AbortController[] = [];
+  const iterationSignals: AbortSignal[] = [];
+  const hangsOnce = (id: number, signal: AbortSignal) =>
+    new Promise<number>((resolve, reject) => {
+      if (deadlines.length > 1) return resolve(id * 10);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  const s = stream([1]).map(
+    (id, { signal }) => {
+      iterationSignals.push(signal);
+      const deadline = new AbortController();
+      deadlines.push(deadline);
+      return hangsOnce(id, AbortSignal.any([signal, deadline.signal]));
+    },
+    { retry: { attempts: 2, backoff: { initial: 100, jitter: false } } },
+  );
+  const out = runOnClock(clock, s.toArray({ clock }));
+  await settle();
+  assert.equal(deadlines.length, 1, "the first attempt hangs");
+  deadlines[0]!.abort(new DOMException("The operation timed out.", "TimeoutError"));
+  assert.deepEqual(await out, [10]);
+  assert.equal(deadlines.length, 2, "one retry after the deadline");
+  assert.ok(iterationSignals.every((signal) => !signal.aborted), "the iteration's own signal was not aborted");
+});
+
 test("map with retry runs only in async iteration; explain shows the policy; bad policies throw at build time", () => {
   const s = stream([1]).map((x) => x, { retry: 5 });
   assert.throws(() => [...(s as unknown as Iterable<number>)], /map\(.*\) with retry runs only in async iteration/);
