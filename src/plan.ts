@@ -78,7 +78,9 @@ export interface AsyncPull {
    * The terminals' fastest path, for a stage that has one: hands each element
    * that is ready to `sink` with no iterator result, and returns at the end
    * (END) or with the first answer that is pending. A throw is the error of
-   * the element at hand; the next call goes on after it.
+   * the element at hand; the next call goes on after it. A throw from `sink`
+   * passes through unchanged: a stage that wraps `sink` tells its own errors
+   * from its downstream's by whether `sink` was running.
    */
   drain?(sink: (value: unknown) => void): Pulled | Resume;
   /**
@@ -103,6 +105,27 @@ export class Resume {
     readonly resume: (pulled: IteratorResult<unknown>) => Pulled | Resume,
   ) {}
 }
+
+/**
+ * A `drain()` answer as a plain one, for a stage that handles a pending answer
+ * on its general path: a Resume becomes the promise of what it resumes to.
+ */
+export function withoutResume(answer: Pulled | Resume): Pulled {
+  return answer instanceof Resume ? resumed(answer) : answer;
+}
+
+async function resumed(answer: Pulled | Resume): Promise<IteratorResult<unknown>> {
+  while (answer instanceof Resume) answer = answer.resume(await answer.pending);
+  return answer;
+}
+
+/**
+ * Thrown by a stage's sink in push mode (see `AsyncPull.drain`) to stop
+ * upstream's loop right after an element: `take` once it has its count,
+ * `observe` while its `do` settles. Upstream lets it through, as any throw
+ * from a sink, and the stage that threw it catches it.
+ */
+export const STOP_DRAINING: unique symbol = Symbol("stop draining");
 
 /** A per-element step that can be fused with its neighbours into one loop (sequential map, do, filter). */
 export interface Step {

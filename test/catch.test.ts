@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stream } from "streamable-ts";
-import { err, fail, forEachMode, type Mode } from "./support/modes.js";
+import { CountingSource, err, fail, forEachMode, type Mode } from "./support/modes.js";
 
 class HttpError extends Error {
   constructor(readonly status: number) {
@@ -105,4 +105,19 @@ test("catch: bad arguments throw when the pipeline is built", () => {
   assert.throws(() => stream([1]).catch(Error, { stop: "yes" } as never), { message: '`stop` must be a boolean, got "yes"' });
   assert.throws(() => stream([1]).catch(Error, { finally: true } as never), /unknown option `finally` in `catch` options/);
   assert.throws(() => stream([1]).catch(Error, { do: 1 } as never), { message: "`do` must be a function, got 1" });
+});
+
+test("catch under a terminal: upstream pushes the elements that are ready, and its errors are still caught", async () => {
+  const counter = new CountingSource([1, 2, 3, 4, 5]);
+  const bad = (x: number) => {
+    if (x % 2 === 0) throw new Error(`bad ${x}`);
+    return x;
+  };
+  assert.deepEqual(await stream(counter.sync()).map(bad).catch().toArray(), [1, 3, 5]);
+  const caught: string[] = [];
+  await assert.rejects(
+    stream([1, 2, 3, 4]).map(bad).catch(Error, { do: (e) => void caught.push(e.message), finallyThrow: true }).count(),
+    /bad 2/,
+  );
+  assert.deepEqual(caught, ["bad 2", "bad 4"]);
 });

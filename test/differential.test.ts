@@ -32,7 +32,7 @@ type Op =
   /** `flatten`: 0 leaves the groups, n > 0 flattens them back with `concurrency: n`. */
   | { readonly op: "group"; readonly upTo: number; readonly flatten: number }
   | ({ readonly op: "groupBy"; readonly upTo: number; readonly keys: number; readonly timing: Timing } & Failing)
-  | { readonly op: "observe"; readonly every: number | "1s" | undefined }
+  | { readonly op: "observe"; readonly every: number | "1s" | undefined; readonly asyncDo: boolean }
   | { readonly op: "buffer"; readonly upTo: number }
   | { readonly op: "throttle"; readonly upTo: number }
   | { readonly op: "concat"; readonly items: readonly number[]; readonly async: boolean };
@@ -94,7 +94,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant("catch" as const), how: fc.constantFrom("all" as const, "replace" as const, "sourceOnly" as const, "stop" as const, "finallyThrow" as const) }) },
   fc.record({ op: fc.constant("group" as const), upTo: fc.integer({ min: 1, max: 5 }), flatten: fc.constantFrom(0, 0, 1, 1, 2, 3) }),
   fc.record({ op: fc.constant("groupBy" as const), upTo: fc.integer({ min: 1, max: 4 }), keys: fc.integer({ min: 1, max: 3 }), timing, ...failing }),
-  fc.record({ op: fc.constant("observe" as const), every: fc.constantFrom(undefined, 3, "1s" as const) }),
+  fc.record({ op: fc.constant("observe" as const), every: fc.constantFrom(undefined, 3, "1s" as const), asyncDo: fc.boolean() }),
   fc.record({ op: fc.constant("buffer" as const), upTo: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ op: fc.constant("throttle" as const), upTo: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ op: fc.constant("concat" as const), items: fc.array(fc.nat(40), { maxLength: 5 }), async: fc.boolean() }),
@@ -326,7 +326,11 @@ function streamOf(source: SourceSpec, ops: readonly Op[]): { s: Stream<unknown>;
         s = s.group({ upTo: op.upTo, by: timed(op.timing, fn) });
         break;
       case "observe":
-        s = s.observe("elements", op.every === undefined ? { do: () => {} } : { every: op.every, do: () => {} });
+        {
+          // An async `do` holds each element back until it settles.
+          const report = op.asyncDo ? () => Promise.resolve() : () => {};
+          s = s.observe("elements", op.every === undefined ? { do: report } : { every: op.every, do: report });
+        }
         break;
       case "buffer":
         s = s.buffer(op.upTo);
@@ -365,7 +369,7 @@ const runsSync = (source: SourceSpec, ops: readonly Op[]) =>
   (source.kind === "array" || source.kind === "iterable") &&
   ops.every(
     (op) =>
-      op.op !== "buffer" && op.op !== "throttle" && !(op.op === "observe" && op.every === "1s") && !(op.op === "map" && op.retry) && !(op.op === "concat" && op.async) && (!("timing" in op) || op.timing === "sync"),
+      op.op !== "buffer" && op.op !== "throttle" && !(op.op === "observe" && (op.every === "1s" || op.asyncDo)) && !(op.op === "map" && op.retry) && !(op.op === "concat" && op.async) && (!("timing" in op) || op.timing === "sync"),
   );
 
 /** The options of an async run: the clock that ends each wait on the next turn of the event loop. */

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { stream, type Observation } from "streamable-ts";
 import { formatDuration } from "../src/operators/observe.js";
 import { ManualClock, runOnClock, settle } from "./support/clock.js";
-import { err, fail, forEachMode } from "./support/modes.js";
+import { CountingSource, err, fail, forEachMode } from "./support/modes.js";
 
 const counts = (seen: Observation[]) => seen.map((o) => [o.errors, o.elements]);
 
@@ -127,4 +127,31 @@ test("observe `every` duration runs only in async iteration; explain shows it", 
   const s = stream([1]).observe("x", { every: "30s" });
   assert.throws(() => [...(s as unknown as Iterable<number>)], /observe\("x", \{ every: "30s" \}\) runs only in async iteration/);
   assert.throws(() => stream([1]).observe("x", { every: "0s" }), /`every` must be a positive duration/);
+});
+
+test("observe under a terminal: upstream pushes the elements that are ready; an async `do` still holds each element back until it settles", async () => {
+  const counter = new CountingSource([1, 2, 3]);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const reports: number[] = [];
+  const done = stream(counter.sync())
+    .map((x) => x * 10)
+    .observe("rows", { every: 1, do: (o) => (reports.push(o.elements), o.elements === 1 ? held : undefined) })
+    .toArray();
+  await settle();
+  assert.equal(counter.pulls, 1, "nothing more is pulled while `do` holds the first element back");
+  release();
+  assert.deepEqual(await done, [10, 20, 30]);
+  assert.deepEqual(reports, [1, 2, 3]);
+  const counted: [number, number][] = [];
+  const failing = (x: number) => {
+    if (x === 2) throw new Error("bad");
+    return x;
+  };
+  await stream([1, 2, 3])
+    .map(failing)
+    .observe("rows", { do: (o) => void counted.push([o.elements, o.errors]) })
+    .catch()
+    .run();
+  assert.deepEqual(counted, [[1, 0], [1, 1], [2, 1]]);
 });

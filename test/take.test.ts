@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { stream } from "streamable-ts";
-import { err, fail, forEachMode } from "./support/modes.js";
+import { stream, type Observation, type Stream } from "streamable-ts";
+import { CountingSource, err, fail, forEachMode } from "./support/modes.js";
 
 forEachMode("take(n) yields the first n elements, then closes the source without pulling again", async (mode) => {
   const { counter, iterable } = mode.source([1, 2, 3, 4]);
@@ -45,4 +45,36 @@ test("take ends a pull-function source, which is otherwise infinite", () => {
   let n = 0;
   assert.deepEqual([...stream(() => n++).take(3)], [0, 1, 2]);
   assert.equal(n, 3);
+});
+
+test("take(n) under a terminal: upstream pushes the elements that are ready, and nothing past the n-th is pulled", async () => {
+  const terminals = { toArray: (s: Stream<number>) => s.toArray(), count: (s: Stream<number>) => s.count(), run: (s: Stream<number>) => s.run() };
+  for (const [name, terminal] of Object.entries(terminals)) {
+    const counter = new CountingSource([1, 2, 3, 4, 5, 6]);
+    const out = await terminal(stream(counter.sync()).map((x) => x * 10).take(3));
+    assert.deepEqual(out, { toArray: [10, 20, 30], count: 3, run: undefined }[name], name);
+    assert.equal(counter.pulls, 3, `${name}: pulls`);
+    assert.equal(counter.returns, 1, `${name}: the source is closed once`);
+  }
+});
+
+test("take(n) under a terminal, after catch and observe: its stop passes through them, neither caught nor counted", async () => {
+  const counter = new CountingSource([1, 2, 3, 4, 5]);
+  const seen: Observation[] = [];
+  const s = stream(counter.sync())
+    .map(String)
+    .catch(Error, { finallyThrow: true })
+    .observe("rows", { do: (o) => void seen.push(o) })
+    .take(2);
+  assert.deepEqual(await s.toArray(), ["1", "2"]);
+  assert.equal(counter.pulls, 2);
+  assert.deepEqual(seen.map((o) => [o.elements, o.errors]), [[1, 0], [2, 0]]);
+});
+
+test("take(n) under a terminal, before an observe whose async `do` pauses upstream: the pause does not end the take", async () => {
+  const s = stream([1, 2, 3, 4, 5, 6])
+    .map((x) => x * 10)
+    .take(4)
+    .observe("rows", { every: 1, do: async () => {} });
+  assert.deepEqual(await s.toArray(), [10, 20, 30, 40]);
 });

@@ -1,7 +1,7 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { boolean, func, options } from "../internal/validate.js";
-import { END, element, type AsyncPull, type Operator, type Pulled, type SyncPull } from "../plan.js";
+import { END, element, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
 
 /** A class of errors, such as `TypeError` or your own `HttpError`. */
@@ -144,6 +144,33 @@ class CatchAsync implements AsyncPull {
     }
     if (isPromise(pulled)) return this.#loop(pulled);
     if (!pulled.done) return pulled;
+    this.#phase = "stopped";
+    return this.#end();
+  }
+
+  /**
+   * Push mode (see `AsyncPull.drain`): upstream hands the elements that are
+   * ready straight to `sink`. An error from upstream goes the general way; one
+   * thrown while `sink` ran is downstream's, and passes through.
+   */
+  drain(sink: (value: unknown) => void): Pulled | Resume {
+    const upstream = this.#upstream;
+    if (this.#phase !== "pulling" || upstream.drain === undefined) return this.next();
+    let sinking = false;
+    let answer: Pulled | Resume;
+    try {
+      answer = upstream.drain((value) => {
+        sinking = true;
+        sink(value);
+        sinking = false;
+      });
+    } catch (error) {
+      if (sinking) throw error;
+      return this.#loop(Promise.reject(error));
+    }
+    answer = withoutResume(answer);
+    if (isPromise(answer)) return this.#loop(answer);
+    if (!answer.done) return answer;
     this.#phase = "stopped";
     return this.#end();
   }

@@ -1,6 +1,6 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
-import { type AsyncPull, type Pulled, type Operator, type SyncPull } from "../plan.js";
+import { type AsyncPull, type Pulled, type Operator, type Resume, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
 import { untilArgument } from "./take.js";
 
@@ -64,6 +64,12 @@ class SkipAsync implements AsyncPull {
   next(): Pulled {
     // Once skipping is over, this stage costs nothing: upstream answers directly.
     return this.#skipping ? this.#skipAhead() : this.#upstream.next();
+  }
+  /** Push mode (see `AsyncPull.drain`): once skipping is over, upstream's own. */
+  drain(sink: (value: unknown) => void): Pulled | Resume {
+    const upstream = this.#upstream;
+    if (this.#skipping || upstream.drain === undefined) return this.next();
+    return upstream.drain(sink);
   }
   async #skipAhead(): Promise<IteratorResult<unknown>> {
     for (;;) {
