@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stream } from "streamable-ts";
-import { err, fail, forEachMode } from "./support/modes.js";
+import { CountingSource, drainAsync, err, fail, forEachMode } from "./support/modes.js";
 
 const parity = (x: number) => x % 2;
 
@@ -62,4 +62,20 @@ test("group: bad arguments throw when the pipeline is built", () => {
   assert.throws(() => stream([1]).group(2.5), { name: "RangeError", message: "`upTo` must be an integer >= 1 or Infinity, got 2.5" });
   assert.throws(() => stream([1]).group({ by: 1 } as never), { message: "`by` must be a function, got 1" });
   assert.throws(() => stream([1]).group({ size: 2 } as never), /unknown option `size` in `group` options; expected `upTo`, `by`/);
+});
+
+test("group(n) after a run of steps: upstream pushes ready elements into the group and stops once it is full", async () => {
+  const counter = new CountingSource([1, 2, 3, 4, 5, 6, 7]);
+  const it = stream(counter.sync()).map((x) => x * 10).group(3).iterateAsync();
+  assert.deepEqual(await it.next(), { done: false, value: [10, 20, 30] });
+  assert.equal(counter.pulls, 3, "nothing past the element that filled the group");
+  await it.return!();
+  assert.equal(counter.returns, 1);
+  const failing = (x: number) => {
+    if (x === 4) throw new Error("bad 4");
+    return x;
+  };
+  // An error flushes the group pending before it, then comes out, and grouping goes on afresh.
+  assert.deepEqual(await drainAsync(stream([1, 2, 3, 4, 5, 6, 7]).map(failing).group(2).iterateAsync()), [[1, 2], [3], err("bad 4"), [5, 6], [7]]);
+  assert.deepEqual(await stream([1, 2, 3, 4, 5]).map(String).group(2).toArray(), [["1", "2"], ["3", "4"], ["5"]]);
 });

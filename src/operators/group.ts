@@ -2,7 +2,7 @@ import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import { promiseInSyncIteration } from "../run/steps.js";
-import { END, closeBehindPull, element, type AsyncPull, type Operator, type Pulled, type RunContext, type SyncPull } from "../plan.js";
+import { END, STOP_DRAINING, closeBehindPull, element, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type RunContext, type SyncPull } from "../plan.js";
 import { Alarm, type Clock } from "../internal/clock.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import type { Outcome } from "../internal/pool.js";
@@ -183,6 +183,8 @@ class GroupAsync implements AsyncPull {
   readonly #upstream: AsyncPull;
   readonly #by: GroupNode["by"];
   readonly #groups: PendingGroups;
+  /** The group that filled up while upstream pushed elements into it (see `#pull`). */
+  #filled: unknown;
   phase: Phase = PULLING;
   constructor(upstream: AsyncPull, node: GroupNode) {
     this.#upstream = upstream;
@@ -196,7 +198,12 @@ class GroupAsync implements AsyncPull {
       let key: unknown = ONE_GROUP;
       let pulled: IteratorResult<unknown>;
       try {
-        const next = this.#upstream.next();
+        const next = this.#pull();
+        if (next === undefined) {
+          const filled = this.#filled;
+          this.#filled = undefined;
+          return element(filled);
+        }
         pulled = isPromise(next) ? await next : next; // no await per element on a ready upstream
         if (pulled.done) {
           this.phase = ENDING;
@@ -214,6 +221,32 @@ class GroupAsync implements AsyncPull {
       if (full !== undefined) return element(full);
     }
   }
+
+  /**
+   * Upstream's next answer. Without `by`, an upstream that can push (see
+   * `AsyncPull.drain`) hands the elements that are ready straight to the group,
+   * with no iterator result each, and its loop stops once the group is full:
+   * the answer is then undefined and the group is in `#filled`.
+   */
+  #pull(): Pulled | undefined {
+    const upstream = this.#upstream;
+    if (this.#by !== undefined || upstream.drain === undefined) return upstream.next();
+    const groups = this.#groups;
+    let answer: Pulled | Resume;
+    try {
+      answer = upstream.drain((value) => {
+        const full = groups.add(ONE_GROUP, value);
+        if (full === undefined) return;
+        this.#filled = full;
+        throw STOP_DRAINING;
+      });
+    } catch (error) {
+      if (error === STOP_DRAINING && this.#filled !== undefined) return undefined;
+      throw error;
+    }
+    return withoutResume(answer);
+  }
+
   async return(): Promise<void> {
     if (this.phase.kind === "done") return;
     this.phase = DONE;
