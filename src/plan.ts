@@ -77,12 +77,11 @@ export interface AsyncPull {
   /**
    * The terminals' fastest path, for a stage that has one: hands each element
    * that is ready to `sink` with no iterator result, and returns at the end
-   * (END) or with the first answer that is pending. A throw is the error of
-   * the element at hand; the next call goes on after it. A throw from `sink`
-   * passes through unchanged: a stage that wraps `sink` tells its own errors
-   * from its downstream's by whether `sink` was running.
+   * (END), with the first answer that is pending, or with PAUSED right after
+   * an element for which `sink` returned true. A throw is the error of the
+   * element at hand; the next call goes on after it.
    */
-  drain?(sink: (value: unknown) => void): Pulled | Resume;
+  drain?(sink: Sink): Pulled | Resume;
   /**
    * `for await`'s fast path, for a stage that has one: `next()` as one async
    * call that loops in place until an answer comes, awaiting upstream's
@@ -120,12 +119,19 @@ async function resumed(answer: Pulled | Resume): Promise<IteratorResult<unknown>
 }
 
 /**
- * Thrown by a stage's sink in push mode (see `AsyncPull.drain`) to stop
- * upstream's loop right after an element: `take` once it has its count,
- * `observe` while its `do` settles. Upstream lets it through, as any throw
- * from a sink, and the stage that threw it catches it.
+ * Where a stage in push mode (see `AsyncPull.drain`) hands an element. It
+ * never throws; it returns true to stop upstream's loop right after that
+ * element: `take` once it has its count, `group` once a group is full,
+ * `observe` while its `do` settles, or whatever stage downstream asked so.
  */
-export const STOP_DRAINING: unique symbol = Symbol("stop draining");
+export type Sink = (value: unknown) => boolean | void;
+
+/**
+ * `drain()`'s answer when its sink asked it to stop: neither an element nor
+ * the end. The stage whose sink asked knows what comes next; a stage that only
+ * passes its downstream's sink on passes PAUSED on too.
+ */
+export const PAUSED: IteratorResult<unknown> = Object.freeze({ done: false, value: undefined });
 
 /** A per-element step that can be fused with its neighbours into one loop (sequential map, do, filter). */
 export interface Step {

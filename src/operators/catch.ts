@@ -1,7 +1,7 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { boolean, func, options } from "../internal/validate.js";
-import { END, element, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type SyncPull } from "../plan.js";
+import { END, element, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type Sink, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
 
 /** A class of errors, such as `TypeError` or your own `HttpError`. */
@@ -150,22 +150,16 @@ class CatchAsync implements AsyncPull {
 
   /**
    * Push mode (see `AsyncPull.drain`): upstream hands the elements that are
-   * ready straight to `sink`. An error from upstream goes the general way; one
-   * thrown while `sink` ran is downstream's, and passes through.
+   * ready straight to `sink`; an error goes the general way. PAUSED, being no
+   * end, passes on like an element.
    */
-  drain(sink: (value: unknown) => void): Pulled | Resume {
+  drain(sink: Sink): Pulled | Resume {
     const upstream = this.#upstream;
     if (this.#phase !== "pulling" || upstream.drain === undefined) return this.next();
-    let sinking = false;
     let answer: Pulled | Resume;
     try {
-      answer = upstream.drain((value) => {
-        sinking = true;
-        sink(value);
-        sinking = false;
-      });
+      answer = upstream.drain(sink);
     } catch (error) {
-      if (sinking) throw error;
       return this.#loop(Promise.reject(error));
     }
     answer = withoutResume(answer);

@@ -2,7 +2,7 @@ import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import { promiseInSyncIteration } from "../run/steps.js";
-import { END, STOP_DRAINING, closeBehindPull, element, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type RunContext, type SyncPull } from "../plan.js";
+import { END, PAUSED, closeBehindPull, element, withoutResume, type AsyncPull, type Operator, type Pulled, type RunContext, type SyncPull } from "../plan.js";
 import { Alarm, type Clock } from "../internal/clock.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import type { Outcome } from "../internal/pool.js";
@@ -232,19 +232,13 @@ class GroupAsync implements AsyncPull {
     const upstream = this.#upstream;
     if (this.#by !== undefined || upstream.drain === undefined) return upstream.next();
     const groups = this.#groups;
-    let answer: Pulled | Resume;
-    try {
-      answer = upstream.drain((value) => {
-        const full = groups.add(ONE_GROUP, value);
-        if (full === undefined) return;
-        this.#filled = full;
-        throw STOP_DRAINING;
-      });
-    } catch (error) {
-      if (error === STOP_DRAINING && this.#filled !== undefined) return undefined;
-      throw error;
-    }
-    return withoutResume(answer);
+    const answer = upstream.drain((value) => {
+      const full = groups.add(ONE_GROUP, value);
+      if (full === undefined) return false;
+      this.#filled = full;
+      return true;
+    });
+    return answer === PAUSED ? undefined : withoutResume(answer);
   }
 
   async return(): Promise<void> {

@@ -2,7 +2,7 @@ import { isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import type { Clock } from "../internal/clock.js";
-import { element, STOP_DRAINING, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type RunContext, type SyncPull } from "../plan.js";
+import { element, PAUSED, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type RunContext, type Sink, type SyncPull } from "../plan.js";
 import { duration } from "../internal/duration.js";
 
 /** What `observe` reports: how many elements and errors went by, and since when. */
@@ -230,36 +230,30 @@ class ObserveAsync implements AsyncPull {
    * Push mode (see `AsyncPull.drain`): upstream hands the elements that are
    * ready to `sink` through the counter. When `do` returns a promise, the
    * element waits for it as it does in `next()`: upstream's loop stops there,
-   * and the element is the answer once `do` settles. A throw while `sink` ran
-   * is downstream's, and is not counted.
+   * and the element is the answer once `do` settles.
    */
-  drain(sink: (value: unknown) => void): Pulled | Resume {
+  drain(sink: Sink): Pulled | Resume {
     const upstream = this.#upstream;
     if (upstream.drain === undefined) return this.next();
     const observer = this.#observer;
     observer.started();
     observer.startTicking(this.#signal);
-    let sinking = false;
     let waiting: { readonly value: unknown; readonly emitted: PromiseLike<unknown> } | undefined;
     let answer: Pulled | Resume;
     try {
       answer = upstream.drain((value) => {
         const emitted = observer.emit(observer.element());
-        if (isPromise(emitted)) {
-          waiting = { value, emitted };
-          throw STOP_DRAINING;
-        }
-        sinking = true;
-        sink(value);
-        sinking = false;
+        if (!isPromise(emitted)) return sink(value);
+        waiting = { value, emitted };
+        return true;
       });
     } catch (error) {
-      if (sinking) throw error;
-      if (error === STOP_DRAINING && waiting !== undefined) {
-        const { value, emitted } = waiting;
-        return Promise.resolve(emitted).then(() => element(value));
-      }
       return this.#failed(error);
+    }
+    if (answer === PAUSED) {
+      if (waiting === undefined) return PAUSED; // downstream's pause
+      const { value, emitted } = waiting;
+      return Promise.resolve(emitted).then(() => element(value));
     }
     answer = withoutResume(answer);
     return isPromise(answer) ? answer.then(this.#passed, this.#failed) : this.#passed(answer);

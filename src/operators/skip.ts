@@ -1,6 +1,6 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
-import { type AsyncPull, type Pulled, type Operator, type Resume, type SyncPull } from "../plan.js";
+import { type AsyncPull, type Pulled, type Operator, type Resume, type Sink, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
 import { untilArgument } from "./take.js";
 
@@ -66,7 +66,7 @@ class SkipAsync implements AsyncPull {
     return this.#skipping ? this.#skipAhead() : this.#upstream.next();
   }
   /** Push mode (see `AsyncPull.drain`): once skipping is over, upstream's own. */
-  drain(sink: (value: unknown) => void): Pulled | Resume {
+  drain(sink: Sink): Pulled | Resume {
     const upstream = this.#upstream;
     if (this.#skipping || upstream.drain === undefined) return this.next();
     return upstream.drain(sink);

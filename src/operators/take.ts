@@ -1,7 +1,7 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { integer } from "../internal/validate.js";
-import { END, STOP_DRAINING, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type SyncPull } from "../plan.js";
+import { END, PAUSED, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type Sink, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
 
 export interface TakeNode {
@@ -88,27 +88,20 @@ class TakeAsync implements AsyncPull {
   /**
    * Push mode (see `AsyncPull.drain`) for a count: upstream hands the elements
    * that are ready to `sink` through a counter, which stops its loop right
-   * after the last one, before anything more is pulled.
+   * after the last one, before anything more is pulled. When downstream asks
+   * to pause at that same element, its pause goes first; the next call ends.
    */
-  drain(sink: (value: unknown) => void): Pulled | Resume {
+  drain(sink: Sink): Pulled | Resume {
     const until = this.#node.until;
     const upstream = this.#upstream;
     if (this.#done || typeof until !== "number" || this.#taken >= until || upstream.drain === undefined) return this.next();
-    let sinking = false;
-    let answer: Pulled | Resume;
-    try {
-      answer = upstream.drain((value) => {
-        this.#taken++;
-        sinking = true;
-        sink(value);
-        sinking = false;
-        if (this.#taken >= until) throw STOP_DRAINING;
-      });
-    } catch (error) {
-      // A stop from downstream (observe pausing) is not this stage's own.
-      if (!sinking && error === STOP_DRAINING) return this.#end();
-      throw error;
-    }
+    let reached = false;
+    let answer = upstream.drain((value) => {
+      this.#taken++;
+      if (sink(value) === true) return true;
+      return (reached = this.#taken >= until);
+    });
+    if (answer === PAUSED) return reached ? this.#end() : PAUSED;
     answer = withoutResume(answer);
     return isPromise(answer) ? answer.then(this.#counted) : this.#counted(answer);
   }

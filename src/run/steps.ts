@@ -1,5 +1,5 @@
 import { isPromise } from "../internal/promise.js";
-import { END, element, Resume, type AsyncPull, type CallOptions, type Pulled, type RunContext, type Step, type SyncPull } from "../plan.js";
+import { END, element, PAUSED, Resume, type AsyncPull, type CallOptions, type Pulled, type RunContext, type Sink, type Step, type SyncPull } from "../plan.js";
 
 /** What a fused run of steps returns for an element that a filter dropped. */
 const SKIPPED = Symbol("SKIPPED");
@@ -224,7 +224,7 @@ export class StepsAsync implements AsyncPull {
    * `nextOrResume()` in push mode: with a `sink`, ready elements go to it (see
    * {@link AsyncPull.drain}); without, the first one is the answer.
    */
-  drain(sink?: (value: unknown) => void): Pulled | Resume {
+  drain(sink?: Sink): Pulled | Resume {
     if (this.#done) return END;
     const apply = this.#apply;
     for (;;) {
@@ -235,7 +235,7 @@ export class StepsAsync implements AsyncPull {
       if (out === SKIPPED) continue;
       if (isPromise(out)) return this.#slowly(out);
       if (sink === undefined) return element(out);
-      sink(out);
+      if (sink(out) === true) return PAUSED;
     }
   }
 
@@ -336,7 +336,7 @@ export class ArrayStepsAsync implements AsyncPull {
    * `next()` in push mode: with a `sink`, ready elements go to it (see
    * {@link AsyncPull.drain}); without, the first one is the answer.
    */
-  drain(sink?: (value: unknown) => void): Pulled {
+  drain(sink?: Sink): Pulled {
     const array = this.#array;
     const apply = this.#apply;
     while (!this.#closed && this.#index < array.length) {
@@ -345,7 +345,7 @@ export class ArrayStepsAsync implements AsyncPull {
       if (isPromise(out)) return this.#slowly(out);
       // A literal apart from END, unlike the sync stages: async results escape into promises, where V8 cannot remove them.
       if (sink === undefined) return { done: false, value: out };
-      sink(out);
+      if (sink(out) === true) return PAUSED;
     }
     this.#closed = true;
     return END;
