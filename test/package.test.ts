@@ -29,7 +29,7 @@ test("import by name gets the ES modules, require by name the CommonJS ones", { 
 });
 
 test("TypeScript finds the CommonJS declarations for a CommonJS file", { skip: notBuilt }, () => {
-  const dir = `${root}.readme-snippets/commonjs/`;
+  const dir = `${root}.package-check/`; // its own: the docs test empties .readme-snippets/ when it starts
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const file = `${dir}job.cts`;
