@@ -86,9 +86,11 @@ export interface AsyncPull {
    * `for await`'s fast path, for a stage that has one: `next()` as one async
    * call that loops in place until an answer comes, awaiting upstream's
    * pending answers itself. It calls `settled` once the answer is known, just
-   * before its promise settles (the caller keeps calls in turn with it).
+   * before its promise settles (the caller keeps calls in turn with it), and
+   * hands an error to `failed`, whose answer (a throw, or a promise that
+   * rejects once the iteration is closed) becomes its own.
    */
-  nextInLoop?(settled: () => void): Promise<IteratorResult<unknown>>;
+  nextInLoop?(settled: () => void, failed: (error: unknown) => never | Promise<never>): Promise<IteratorResult<unknown>>;
   /** Closes this stage and everything upstream of it, once. */
   return(): void | Promise<void>;
 }

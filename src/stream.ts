@@ -16,9 +16,9 @@ import { Collected } from "./internal/collect.js";
 import type { CallOptions, Plan, PlanNode, Source } from "./plan.js";
 import type { Duration } from "./internal/duration.js";
 import { explain } from "./run/explain.js";
-import { StreamIterator, type IterateOptions } from "./run/iterate.js";
+import { iterateOptions, iteratorOptions, StreamIterator, type IterateOptions, type IteratorOptions } from "./run/iterate.js";
 import { AsyncStreamIterator } from "./run/iterate-async.js";
-import { sourceKind } from "./run/source.js";
+import { OPEN_RESUMING, sourceKind } from "./run/source.js";
 import { drainInto, forEachElement } from "./run/terminal.js";
 
 /** Options of a terminal operation (`toArray`, `count`, `reduce`, `run`). */
@@ -291,7 +291,7 @@ export class Stream<T> implements AsyncIterable<T> {
    */
   async toArray(options?: RunOptions): Promise<T[]> {
     const collected = new Collected<T>();
-    await drainInto(this.#plan, options, collected.add as (value: unknown) => void);
+    await drainInto(this.#plan, iterateOptions("toArray", options), collected.add as (value: unknown) => void);
     return collected.toArray();
   }
 
@@ -305,27 +305,43 @@ export class Stream<T> implements AsyncIterable<T> {
    */
   async count(options?: RunOptions): Promise<number> {
     let n = 0;
-    await drainInto(this.#plan, options, () => void n++);
+    await drainInto(this.#plan, iterateOptions("count", options), () => void n++);
     return n;
   }
 
   /**
-   * Folds the elements with `fn`, from `initial`; an async `fn` is awaited. The first error rejects it.
+   * Folds the elements with `fn`, from `initial`; an async `fn` is awaited. The
+   * first error rejects it. Without `initial`, as `Array.prototype.reduce`: the
+   * first element is the start, and an empty stream rejects with a TypeError.
    *
    * @example Sum the sizes of batches
    * ```ts
    * await stream([1, 2, 3, 4, 5]).group(2).reduce((total, batch) => total + batch.length, 0); // → 5
    * ```
+   * @example Without an initial value
+   * ```ts
+   * await stream([3, 9, 4]).reduce((a, b) => Math.max(a, b)); // → 9
+   * ```
    */
-  async reduce<A>(fn: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A, options?: RunOptions): Promise<A> {
+  reduce(fn: (accumulator: T, value: T) => T | PromiseLike<T>): Promise<T>;
+  reduce<A>(fn: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A, options?: RunOptions): Promise<A>;
+  async reduce(fn: (accumulator: never, value: T) => unknown, ...rest: [initial?: unknown, options?: RunOptions]): Promise<unknown> {
     func("fn", fn);
-    let accumulator = initial;
+    const options = iterateOptions("reduce", rest[1]);
+    let started = rest.length > 0;
+    let accumulator = rest[0];
     await forEachElement(this.#plan, options, (x) => {
-      const next = fn(accumulator, x as T);
-      if (isPromise(next)) return Promise.resolve(next).then((a) => void (accumulator = a as A));
-      accumulator = next as A;
+      if (!started) {
+        started = true;
+        accumulator = x;
+        return undefined;
+      }
+      const next = fn(accumulator as never, x as T);
+      if (isPromise(next)) return Promise.resolve(next).then((a) => void (accumulator = a));
+      accumulator = next;
       return undefined;
     });
+    if (!started) throw new TypeError("`reduce` of an empty stream with no initial value");
     return accumulator;
   }
 
@@ -342,7 +358,7 @@ export class Stream<T> implements AsyncIterable<T> {
    * ```
    */
   async run(options?: RunOptions): Promise<void> {
-    await drainInto(this.#plan, options, () => undefined);
+    await drainInto(this.#plan, iterateOptions("run", options), () => undefined);
   }
 
   /**
@@ -355,12 +371,19 @@ export class Stream<T> implements AsyncIterable<T> {
    * (await rows.next()).value; // → 1
    * ```
    */
-  iterateAsync(options?: IterateOptions): AsyncIterableIterator<T> & { [Symbol.asyncDispose](): Promise<void> } {
-    return new AsyncStreamIterator<T>(this.#plan, options);
+  iterateAsync(options?: IteratorOptions): AsyncIterableIterator<T> & { [Symbol.asyncDispose](): Promise<void> } {
+    return new AsyncStreamIterator<T>(this.#plan, iteratorOptions("iterateAsync", options));
   }
 
+  /** What `for await` calls: an error that comes out closes the iteration first, as a generator's does. */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this.iterateAsync();
+    return new AsyncStreamIterator<T>(this.#plan);
+  }
+
+  /** @internal This stream as another's source: its errors flow on, one by one (see `OPEN_RESUMING`). */
+  [OPEN_RESUMING](mode: "sync" | "async"): Iterator<T> | AsyncIterator<T> {
+    const options = { afterError: "resume" } as const;
+    return mode === "sync" ? new StreamIterator<T>(this.#plan, options) : new AsyncStreamIterator<T>(this.#plan, options);
   }
 
   /**
@@ -389,8 +412,8 @@ export class Stream<T> implements AsyncIterable<T> {
   static {
     Object.defineProperties(this.prototype, {
       iterate: {
-        value: function iterate(this: Stream<unknown>, options?: IterateOptions) {
-          return new StreamIterator(this.#plan, options);
+        value: function iterate(this: Stream<unknown>, options?: IteratorOptions) {
+          return new StreamIterator(this.#plan, iteratorOptions("iterate", options));
         },
       },
       [Symbol.iterator]: {
@@ -432,8 +455,11 @@ export interface SyncStream<T> extends Stream<T>, Iterable<T> {
   observe(subject: string, options?: ObserveOptions & { readonly every?: number }): SyncStream<T>;
   concat<U>(...sources: Iterable<U>[]): SyncStream<T | U>;
   concat<U>(...sources: (Iterable<U> | AsyncIterable<U>)[]): Stream<T | U>;
-  /** A sync iterator over this stream; `options` gives it a signal or a clock. With `using`, leaving the scope closes it. */
-  iterate(options?: IterateOptions): IterableIterator<T> & { [Symbol.dispose](): void };
+  /**
+   * A sync iterator over this stream; `options` gives it a signal, a clock, or
+   * `afterError: "resume"` to go on after an error. With `using`, leaving the scope closes it.
+   */
+  iterate(options?: IteratorOptions): IterableIterator<T> & { [Symbol.dispose](): void };
   [Symbol.iterator](): IterableIterator<T>;
 }
 

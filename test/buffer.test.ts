@@ -12,7 +12,7 @@ forEachMode("buffer yields every element and error in order (async iteration)", 
 
 test("buffer pulls ahead in the background, up to `upTo` waiting elements", async () => {
   const source = new CountingSource([...Array(20).keys()]);
-  const it = stream(source.async()).buffer(5)[Symbol.asyncIterator]();
+  const it = stream(source.async()).buffer(5).iterateAsync({ afterError: "resume" });
   assert.equal(source.pulls, 0, "nothing before the first call");
   assert.deepEqual(await it.next(), { done: false, value: 0 });
   await settle();
@@ -25,7 +25,7 @@ test("buffer pulls ahead in the background, up to `upTo` waiting elements", asyn
 
 test("buffer decouples a slow consumer from the producer: the producer runs while the consumer works", async () => {
   const source = new CountingSource([1, 2, 3]);
-  const it = stream(source.async()).buffer(3)[Symbol.asyncIterator]();
+  const it = stream(source.async()).buffer(3).iterateAsync({ afterError: "resume" });
   await it.next();
   await settle();
   assert.equal(source.pulls, 3, "the rest was pulled while the consumer held the first");
@@ -36,7 +36,7 @@ test("buffer decouples a slow consumer from the producer: the producer runs whil
 
 test("buffer: leaving early stops the worker and closes the source once", async () => {
   const source = new CountingSource([...Array(10).keys()]);
-  const it = stream(source.async()).buffer(2)[Symbol.asyncIterator]();
+  const it = stream(source.async()).buffer(2).iterateAsync({ afterError: "resume" });
   await it.next();
   await it.return!();
   await settle();

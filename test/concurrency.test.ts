@@ -34,7 +34,7 @@ function handSettled() {
 test("ordered: at most `concurrency` calls run, concurrency + 1 are pulled, results in upstream order", async () => {
   const source = new CountingSource([0, 1, 2, 3, 4]);
   const calls = handSettled();
-  const it = stream(source.sync()).map(calls.fn, { concurrency: 2 })[Symbol.asyncIterator]();
+  const it = stream(source.sync()).map(calls.fn, { concurrency: 2 }).iterateAsync({ afterError: "resume" });
   const first = it.next();
   await settle();
   assert.deepEqual(calls.started(), [0, 1], "two calls run");
@@ -57,7 +57,7 @@ test("ordered: at most `concurrency` calls run, concurrency + 1 are pulled, resu
 
 test("as completed: results in completion order", async () => {
   const calls = handSettled();
-  const it = stream([0, 1, 2]).map(calls.fn, { concurrency: 3, asCompleted: true })[Symbol.asyncIterator]();
+  const it = stream([0, 1, 2]).map(calls.fn, { concurrency: 3, asCompleted: true }).iterateAsync({ afterError: "resume" });
   const first = it.next();
   await settle();
   calls.call(2).resolve(20);
@@ -77,13 +77,13 @@ test("ordered: a failing call comes out in its place; an upstream error keeps it
     },
     { concurrency: 3 },
   );
-  const out = await drainAsync(s[Symbol.asyncIterator]());
+  const out = await drainAsync(s.iterateAsync({ afterError: "resume" }));
   assert.deepEqual(out, [1, err("call failed"), err("upstream"), 3]);
 });
 
 test("as completed: an upstream error comes out at once, ahead of pending calls", async () => {
   const calls = handSettled();
-  const it = stream(new CountingSource([0, fail("upstream"), 1]).sync()).map(calls.fn, { concurrency: 2, asCompleted: true })[Symbol.asyncIterator]();
+  const it = stream(new CountingSource([0, fail("upstream"), 1]).sync()).map(calls.fn, { concurrency: 2, asCompleted: true }).iterateAsync({ afterError: "resume" });
   await assert.rejects(it.next(), /upstream/);
   const next = it.next();
   await settle();
@@ -96,7 +96,7 @@ test("as completed: an upstream error comes out at once, ahead of pending calls"
 test("memory stays bounded: a slow head never lets more than concurrency + 1 elements be pulled ahead", async () => {
   const source = new CountingSource([...Array(100).keys()]);
   const calls = handSettled();
-  const it = stream(source.sync()).map(calls.fn, { concurrency: 4 })[Symbol.asyncIterator]();
+  const it = stream(source.sync()).map(calls.fn, { concurrency: 4 }).iterateAsync({ afterError: "resume" });
   const first = it.next();
   await settle();
   for (const x of [1, 2, 3, 4]) calls.call(x)?.resolve(x);
@@ -140,7 +140,7 @@ test("early exit: upstream closed once, in-flight signals aborted, late failures
       },
       { concurrency: 2 },
     );
-    const it = s[Symbol.asyncIterator]();
+    const it = s.iterateAsync({ afterError: "resume" });
     const first = it.next();
     await settle();
     calls.get(0)!.resolve(0);
@@ -206,7 +206,7 @@ test("property: random latencies and failures give the sequential result, never 
         };
         const sequential = source.map((x, i) => (typeof x !== "number" ? err(`upstream ${i}`) : items[i]!.fails ? err(`call ${i}`) : i));
         let finished = false;
-        const output = drainAsync(stream(new CountingSource(source).sync()).map(call, { concurrency, asCompleted })[Symbol.asyncIterator]()).finally(() => (finished = true));
+        const output = drainAsync(stream(new CountingSource(source).sync()).map(call, { concurrency, asCompleted }).iterateAsync({ afterError: "resume" })).finally(() => (finished = true));
         while (!finished) await clock.advance(1);
         const out = await output;
         assert.ok(maxInFlight <= concurrency, `max in flight ${maxInFlight} > ${concurrency}`);

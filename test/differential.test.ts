@@ -48,9 +48,13 @@ const fails = (f: Failing, x: unknown) => f.failMod > 0 && digest(x) % f.failMod
 const failure = (label: string, x: unknown) => new Error(`${label}:${digest(x)}`);
 
 /** `f` as `timing` says: as it is, always through a promise a few microtasks later, or through one for odd digests. */
-function timed<A, R>(timing: Timing, f: (x: A) => R): (x: A) => R | Promise<R> {
-  if (timing === "sync") return f;
-  return (x: A) => {
+/** Calls of `map`/`do` callbacks that started once their iteration's signal was aborted (closing had begun). */
+let startedAfterClose = 0;
+
+function timed<A, R>(timing: Timing, f: (x: A) => R): (x: A, options?: { signal?: AbortSignal }) => R | Promise<R> {
+  return (x: A, options?: { signal?: AbortSignal }) => {
+    if (options?.signal?.aborted) startedAfterClose++;
+    if (timing === "sync") return f(x);
     if (timing === "mixed" && digest(x) % 2 === 0) return f(x);
     let later = Promise.resolve();
     for (let i = digest(x) % 3; i > 0; i--) later = later.then();
@@ -409,11 +413,11 @@ test("differential: sync iteration and for await give the model's elements and e
   await fc.assert(
     fc.asyncProperty(pipelines, async ({ source, ops }) => {
       const expected = modelOf(source, ops);
-      if (runsSync(source, ops)) assert.deepEqual(asEvents(drainSync((streamOf(source, ops).s as SyncStream<unknown>).iterate())), expected, "sync iteration");
+      if (runsSync(source, ops)) assert.deepEqual(asEvents(drainSync((streamOf(source, ops).s as SyncStream<unknown>).iterate({ afterError: "resume" }))), expected, "sync iteration");
       const one = streamOf(source, ops);
-      assert.deepEqual(asEvents(await drainAsync(one.s.iterateAsync(onClock()))), expected, "for await");
+      assert.deepEqual(asEvents(await drainAsync(one.s.iterateAsync({ ...onClock(), afterError: "resume" }))), expected, "for await");
       const ahead = streamOf(source, ops);
-      assert.deepEqual(await drainAhead(ahead.s.iterateAsync(onClock()), 3), expected, "three calls at a time");
+      assert.deepEqual(await drainAhead(ahead.s.iterateAsync({ ...onClock(), afterError: "resume" }), 3), expected, "three calls at a time");
     }),
     { numRuns },
   );
@@ -450,16 +454,69 @@ test("differential: leaving early gives a prefix of the model's events and close
       const expected = modelOf(source, ops);
       fc.pre(limit < expected.length);
       const { s, counter } = streamOf(source, ops);
-      const it = s.iterateAsync(onClock());
+      startedAfterClose = 0;
+      const it = s.iterateAsync({ ...onClock(), afterError: "resume" });
       const out = asEvents(await drainAsync(it, limit));
       assert.deepEqual(out, expected.slice(0, limit));
       assertClosedOnce(counter, source, "return()");
       await it.return?.();
       assertClosedOnce(counter, source, "a second return()");
+      assert.equal(startedAfterClose, 0, "no call starts once closing has begun");
       if (runsSync(source, ops)) {
         const sync = streamOf(source, ops);
-        assert.deepEqual(asEvents(drainSync((sync.s as SyncStream<unknown>).iterate(), limit)), expected.slice(0, limit), "sync");
+        assert.deepEqual(asEvents(drainSync((sync.s as SyncStream<unknown>).iterate({ afterError: "resume" }), limit)), expected.slice(0, limit), "sync");
         assertClosedOnce(sync.counter, source, "sync return()");
+      }
+    }),
+    { numRuns },
+  );
+});
+
+test("differential: a loop left by an error gives the model's elements before it, closes the source once and starts no call after", async () => {
+  await fc.assert(
+    fc.asyncProperty(pipelines, async ({ source, ops }) => {
+      const expected = modelOf(source, ops);
+      const first = expected.findIndex((e) => "error" in e);
+      fc.pre(first >= 0);
+      const before = expected.slice(0, first);
+      const error = (expected[first] as { error: string }).error;
+      const loops: [string, () => Promise<{ out: Event[]; counter: CountingSource<number> | undefined; after: () => unknown }>][] = [
+        [
+          "for await",
+          async () => {
+            const { s, counter } = streamOf(source, ops);
+            const it = s.iterateAsync(onClock());
+            const out: Event[] = [];
+            await assert.rejects(async () => {
+              for await (const value of it) out.push({ value });
+            }, (e: Error) => e.message === error);
+            return { out, counter, after: () => it.next() };
+          },
+        ],
+      ];
+      if (runsSync(source, ops)) {
+        loops.push([
+          "for ... of",
+          async () => {
+            const { s, counter } = streamOf(source, ops);
+            const it = (s as SyncStream<unknown>).iterate();
+            const out: Event[] = [];
+            assert.throws(() => {
+              for (const value of it) out.push({ value });
+            }, (e: Error) => e.message === error);
+            return { out, counter, after: () => it.next() };
+          },
+        ]);
+      }
+      for (const [how, loop] of loops) {
+        startedAfterClose = 0;
+        const { out, counter, after } = await loop();
+        assert.deepEqual(out, before, `${how}: the elements before the error`);
+        if (counter !== undefined) assert.equal(counter.returns, counter.pulls < itemsOf(source).length ? 1 : counter.returns, `${how}: closed`);
+        assertClosedOnce(counter, source, how);
+        assert.deepEqual(await after(), { done: true, value: undefined }, `${how}: done after the error`);
+        assertClosedOnce(counter, source, `${how}, then next()`);
+        assert.equal(startedAfterClose, 0, `${how}: no call starts once closing has begun`);
       }
     }),
     { numRuns },

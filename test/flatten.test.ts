@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { stream } from "streamable-ts";
+import { stream, type SyncStream } from "streamable-ts";
 import { CountingSource, err, fail, forEachMode } from "./support/modes.js";
 
 forEachMode("flatten yields each inner iterable's elements in order", async (mode) => {
@@ -38,7 +38,7 @@ test("flatten: async inner iterables are read in async iteration", async () => {
 
 test("flatten: an async inner iterable in sync iteration is a clear TypeError, then flattening goes on", () => {
   const s = stream<Iterable<number> | AsyncIterable<number>>([new CountingSource([1]).async(), [2]]).flatten();
-  const it = (s as unknown as Iterable<number>)[Symbol.iterator]();
+  const it = (s as unknown as SyncStream<number>).iterate({ afterError: "resume" });
   assert.throws(() => it.next(), /`flatten` got an AsyncIterable during sync iteration; iterate with `for await`/);
   assert.deepEqual(it.next(), { done: false, value: 2 });
 });

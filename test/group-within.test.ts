@@ -67,7 +67,7 @@ test("group within: an error flushes pending groups oldest first, then comes out
 test("group within: at most one upstream pull in flight, and none ahead of the consumer", async () => {
   const clock = new ManualClock();
   const source = arrivingAt(clock, [[0, 1], [10, 2], [5000, 3], [5001, 4]]);
-  const it = stream(source).group({ within: 100 }).iterateAsync({ clock });
+  const it = stream(source).group({ within: 100 }).iterateAsync({ clock, afterError: "resume" });
   const first = it.next();
   await runOnClock(clock, first);
   assert.equal(source.pulls, 3, "two elements, and the pull of the third still in flight");
@@ -78,7 +78,7 @@ test("group within: at most one upstream pull in flight, and none ahead of the c
 test("group within: an overdue group is emitted before an element that arrived meanwhile is added", async () => {
   const clock = new ManualClock();
   const source = arrivingAt(clock, [[0, 1], [300, 2]]);
-  const it = stream(source).group({ within: 100 }).iterateAsync({ clock });
+  const it = stream(source).group({ within: 100 }).iterateAsync({ clock, afterError: "resume" });
   const first = it.next();
   await settle();
   await clock.advance(50);
@@ -90,7 +90,7 @@ test("group within: an overdue group is emitted before an element that arrived m
 
 test("group within: a group that fell due while the consumer was away comes first on its next call, before ready elements are added", async () => {
   const clock = new ManualClock();
-  const it = stream([2, 1, 3, 4]).group({ upTo: 2, within: 100, by: (x) => x % 2 }).iterateAsync({ clock });
+  const it = stream([2, 1, 3, 4]).group({ upTo: 2, within: 100, by: (x) => x % 2 }).iterateAsync({ clock, afterError: "resume" });
   assert.deepEqual(await it.next(), { done: false, value: [1, [1, 3]] });
   await clock.advance(150);
   assert.deepEqual(await it.next(), { done: false, value: [0, [2]] });
@@ -132,7 +132,7 @@ test("group within: in a run of ready elements, a group that falls due is emitte
 test("group within: leaving early clears its timer and closes the source", async () => {
   const clock = new ManualClock();
   const source = arrivingAt(clock, [[0, 1], [10, 2], [20, 3], [100_000, 4]]);
-  const it = stream(source).group({ upTo: 2, within: 5000 }).iterateAsync({ clock });
+  const it = stream(source).group({ upTo: 2, within: 5000 }).iterateAsync({ clock, afterError: "resume" });
   assert.deepEqual(await runOnClock(clock, it.next()), { done: false, value: [1, 2] });
   const waiting = it.next();
   waiting.catch(() => {});

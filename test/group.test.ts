@@ -76,6 +76,6 @@ test("group(n) after a run of steps: upstream pushes ready elements into the gro
     return x;
   };
   // An error flushes the group pending before it, then comes out, and grouping goes on afresh.
-  assert.deepEqual(await drainAsync(stream([1, 2, 3, 4, 5, 6, 7]).map(failing).group(2).iterateAsync()), [[1, 2], [3], err("bad 4"), [5, 6], [7]]);
+  assert.deepEqual(await drainAsync(stream([1, 2, 3, 4, 5, 6, 7]).map(failing).group(2).iterateAsync({ afterError: "resume" })), [[1, 2], [3], err("bad 4"), [5, 6], [7]]);
   assert.deepEqual(await stream([1, 2, 3, 4, 5]).map(String).group(2).toArray(), [["1", "2"], ["3", "4"], ["5"]]);
 });

@@ -46,7 +46,7 @@ forEachMode("map runs lazily: nothing is pulled before iteration, one pull per e
 });
 
 test("map: sync iteration rejects a callback that returns a promise, naming the operation", () => {
-  const it = stream([1, 2]).map((x) => Promise.resolve(x) as unknown as number)[Symbol.iterator]();
+  const it = stream([1, 2]).map((x) => Promise.resolve(x) as unknown as number).iterate({ afterError: "resume" });
   assertSyncRejectsPromises(() => it.next());
   assert.throws(() => it.next(), /`map\(anonymous\)` returned a Promise|returned a Promise/);
 });

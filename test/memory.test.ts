@@ -10,7 +10,7 @@ import { getEventListeners } from "node:events";
 import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { stream, type IterateOptions, type Stream } from "streamable-ts";
+import { stream, type IteratorOptions, type Stream, type SyncStream } from "streamable-ts";
 import { SkippingClock } from "./support/clock.js";
 
 setFlagsFromString("--expose-gc");
@@ -159,7 +159,7 @@ describe("memory: nothing passed on stays reachable", () => {
       if (c.sync) {
         test("sync iteration", async () => {
           const source = new RowSource();
-          const iterator = (c.build(stream(source.sync())) as unknown as Iterable<unknown>)[Symbol.iterator]();
+          const iterator = (c.build(stream(source.sync())) as unknown as SyncStream<unknown>).iterate({ afterError: "resume" });
           await readToTheCheck(() => iterator.next(), source);
           assertHoldsAtMost(c, await source.tracker.alive());
           iterator.return?.();
@@ -169,7 +169,7 @@ describe("memory: nothing passed on stays reachable", () => {
       test("for await, with a signal", async () => {
         const source = new RowSource();
         const controller = new AbortController();
-        const options: IterateOptions = { clock: new SkippingClock(), signal: controller.signal };
+        const options: IteratorOptions = { clock: new SkippingClock(), signal: controller.signal, afterError: "resume" };
         const iterator = c.build(stream(source.async())).iterateAsync(options);
         await readToTheCheck(() => iterator.next(), source);
         assertHoldsAtMost(c, await source.tracker.alive());

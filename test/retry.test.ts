@@ -111,7 +111,7 @@ forEachMode("map with retry: one result per element, in order, retries inside th
     }
   });
   const s = stream(mode.source([0, 1, 2, 3, 4]).iterable).map(call, { concurrency: 2, retry: { attempts: 3, backoff: { initial: 100, jitter: false } } });
-  const out = await runOnClock(clock, drainAsync(s.iterateAsync({ clock })));
+  const out = await runOnClock(clock, drainAsync(s.iterateAsync({ clock, afterError: "resume" })));
   assert.deepEqual(out, [0, 10, 20, err("permanent"), 40]);
   assert.deepEqual([...attempts.entries()].sort(), [[0, 3], [1, 1], [2, 3], [3, 3], [4, 3]]);
   assert.ok(maxInFlight <= 2, `max in flight ${maxInFlight}`);

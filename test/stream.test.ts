@@ -74,7 +74,7 @@ test("stream: after an error, next() goes on with the next element; after the en
   const it = stream([1, 0, 2]).map((x) => {
     if (x === 0) throw new Error("zero");
     return x;
-  })[Symbol.iterator]();
+  }).iterate({ afterError: "resume" });
   assert.deepEqual(it.next(), { done: false, value: 1 });
   assert.throws(() => it.next(), /zero/);
   assert.deepEqual(it.next(), { done: false, value: 2 });
@@ -83,7 +83,7 @@ test("stream: after an error, next() goes on with the next element; after the en
 });
 
 test("stream: async iteration answers calls made before the previous one settled, in order", async () => {
-  const it = stream(new CountingSource([1, 2, 3]).async()).map(async (x) => x)[Symbol.asyncIterator]();
+  const it = stream(new CountingSource([1, 2, 3]).async()).map(async (x) => x).iterateAsync({ afterError: "resume" });
   const results = await Promise.all([it.next(), it.next(), it.next(), it.next()]);
   assert.deepEqual(results.map((r) => r.value), [1, 2, 3, undefined]);
 });
@@ -100,8 +100,8 @@ test("stream: for await over an async source: long runs of dropped elements, asy
     .filter((x) => x % 2_500 === 0 || x > 9_999)
     .map(async (x) => x + 1)
     .map((x) => x * 2);
-  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [2, 5002, 10002, 15002, err("late"), 20002, 20004]);
-  const queued = stream(new CountingSource([1, 2, 3, 4]).async()).filter((x) => x !== 2)[Symbol.asyncIterator]();
+  assert.deepEqual(await drainAsync(s.iterateAsync({ afterError: "resume" })), [2, 5002, 10002, 15002, err("late"), 20002, 20004]);
+  const queued = stream(new CountingSource([1, 2, 3, 4]).async()).filter((x) => x !== 2).iterateAsync({ afterError: "resume" });
   const answers = await Promise.all([queued.next(), queued.next(), queued.next(), queued.next()]);
   assert.deepEqual(answers.map((r) => r.value), [1, 3, 4, undefined]);
 });
@@ -115,12 +115,12 @@ test("stream: for await over an async source: calls after dropped elements and c
       return x !== 0;
     })
     .map((x) => (x % 3 === 0 ? Promise.resolve(x * 10) : x * 10));
-  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [10, 20, 30, 40, 50, err("source"), 60, err("where"), err("where"), 70, 80, err("where"), 90]);
+  assert.deepEqual(await drainAsync(s.iterateAsync({ afterError: "resume" })), [10, 20, 30, 40, 50, err("source"), 60, err("where"), err("where"), 70, 80, err("where"), 90]);
 });
 
 test("stream: for await over an async source: a call pulls at once when none is pending, also after an error and after dropped elements", async () => {
   const source = new CountingSource([1, fail("source"), 2, 3]);
-  const it = stream(source.async()).filter((x) => x !== 2)[Symbol.asyncIterator]();
+  const it = stream(source.async()).filter((x) => x !== 2).iterateAsync({ afterError: "resume" });
   let answer = it.next();
   assert.equal(source.pulls, 1);
   assert.deepEqual(await answer, { done: false, value: 1 });
@@ -140,7 +140,7 @@ test("stream: for await over an async source: calls made before the previous one
     [[1, fail("second"), 2, 3], [1, "second", 3, undefined]], // a waiting call fails
   ];
   for (const [items, expected] of cases) {
-    const it = stream(new CountingSource(items).async()).filter((x) => x !== 2)[Symbol.asyncIterator]();
+    const it = stream(new CountingSource(items).async()).filter((x) => x !== 2).iterateAsync({ afterError: "resume" });
     const answers = await Promise.allSettled([it.next(), it.next(), it.next(), it.next()]);
     assert.deepEqual(answers.map((a) => (a.status === "fulfilled" ? a.value.value : (a.reason as Error).message)), expected);
   }
@@ -148,14 +148,14 @@ test("stream: for await over an async source: calls made before the previous one
 
 test("stream: for await: a waiting call whose pull throws at once rejects in its turn, and the calls after it go on", async () => {
   // A sync source read under `for await`, its steps made pending by an async callback: calls wait their turn.
-  const it = stream(new CountingSource([1, fail("sync"), 2]).sync()).map(async (x) => x * 10)[Symbol.asyncIterator]();
+  const it = stream(new CountingSource([1, fail("sync"), 2]).sync()).map(async (x) => x * 10).iterateAsync({ afterError: "resume" });
   const answers = await Promise.allSettled([it.next(), it.next(), it.next(), it.next()]);
   assert.deepEqual(answers.map((a) => (a.status === "fulfilled" ? a.value.value : (a.reason as Error).message)), [10, "sync", 20, undefined]);
 });
 
 test("stream: for await over an array: an async filter drops elements, in the middle and at the end", async () => {
   const s = stream([1, 2, 3, 4, 5, 6]).filter(async (x) => x === 2 || x === 5);
-  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [2, 5]);
+  assert.deepEqual(await drainAsync(s.iterateAsync({ afterError: "resume" })), [2, 5]);
 });
 
 test("stream: for await over an async source whose next() answers with thenables that are not native promises", async () => {
@@ -165,7 +165,7 @@ test("stream: for await over an async source whose next() answers with thenables
     [Symbol.asyncIterator]: () => ({ next: () => thenable(i < 4 ? { done: false, value: i++ } : { done: true, value: undefined }) }),
   } as unknown as AsyncIterable<number>;
   const s = stream(source).filter((x) => x !== 2).map((x) => x * 10);
-  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [0, 10, 30]);
+  assert.deepEqual(await drainAsync(s.iterateAsync({ afterError: "resume" })), [0, 10, 30]);
 });
 
 test("stream: for await over an async source whose next() throws instead of rejecting: that call rejects, the next goes on", async () => {
@@ -180,13 +180,13 @@ test("stream: for await over an async source whose next() throws instead of reje
     }),
   };
   const s = stream(source as AsyncIterable<number>).map((x) => x * 10);
-  assert.deepEqual(await drainAsync(s[Symbol.asyncIterator]()), [10, err("thrown"), 30]);
+  assert.deepEqual(await drainAsync(s.iterateAsync({ afterError: "resume" })), [10, err("thrown"), 30]);
 });
 
 test("stream: for await over an async source: once it ended, calls answer done without asking the source again", async () => {
   let asked = 0;
   const source = { [Symbol.asyncIterator]: () => ({ next: async () => (asked++, { done: true as const, value: undefined }) }) };
-  const it = stream(source).map((x) => x)[Symbol.asyncIterator]();
+  const it = stream(source).map((x) => x).iterateAsync({ afterError: "resume" });
   for (let i = 0; i < 3; i++) assert.deepEqual(await it.next(), { done: true, value: undefined });
   assert.equal(asked, 1);
 });
@@ -205,7 +205,7 @@ test("stream: for await over an async source: return() while a call waits on the
     [2, { done: true, value: undefined }],
   ] as const) {
     answers.length = 0;
-    const it = stream(source).filter((x) => x % 2 === 1)[Symbol.asyncIterator]();
+    const it = stream(source).filter((x) => x % 2 === 1).iterateAsync({ afterError: "resume" });
     const pending = it.next();
     await it.return!();
     answers[0]!(value);

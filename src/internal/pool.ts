@@ -97,6 +97,7 @@ export class ConcurrentStage implements AsyncPull {
   };
 
   #take(pulled: IteratorResult<unknown>): void {
+    if (this.#closed) return; // an answer that comes after close is dropped: no call starts then
     if (pulled.done) this.#upstreamDone = true;
     else this.#submit(pulled.value);
   }

@@ -3,7 +3,7 @@ import { show } from "../internal/show.js";
 import type { Outcome } from "../internal/pool.js";
 import { integer, options } from "../internal/validate.js";
 import { END, type AsyncPull, type Operator, type SyncPull } from "../plan.js";
-import { AsyncIteratorSource, IteratorSource } from "../run/source.js";
+import { AsyncIteratorSource, IteratorSource, asyncIteratorOf, iteratorOf } from "../run/source.js";
 
 export interface FlattenNode {
   readonly op: "flatten";
@@ -33,7 +33,7 @@ function notIterable(value: unknown): TypeError {
 function openInnerSync(value: unknown): SyncPull {
   if (value !== null && value !== undefined) {
     if (typeof (value as Iterable<unknown>)[Symbol.iterator] === "function") {
-      return new IteratorSource((value as Iterable<unknown>)[Symbol.iterator]());
+      return new IteratorSource(iteratorOf(value as Iterable<unknown>));
     }
     if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
       throw new TypeError(
@@ -47,7 +47,7 @@ function openInnerSync(value: unknown): SyncPull {
 /** Opens an element as an inner iterator for async iteration; an object that is both is read as async. */
 function openInnerAsync(value: unknown): AsyncPull {
   if (value !== null && value !== undefined && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-    return new AsyncIteratorSource((value as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+    return new AsyncIteratorSource(asyncIteratorOf(value as AsyncIterable<unknown>));
   }
   return openInnerSync(value);
 }

@@ -1,7 +1,7 @@
 import { isPromise } from "../internal/promise.js";
 import { operatorOf } from "../operators/index.js";
 import { END, Resume, type AsyncPull, type Plan, type Pulled, type RunContext } from "../plan.js";
-import { buildStages, runContext, type IterateOptions } from "./iterate.js";
+import { buildStages, runContext, type IterateOptions, type IteratorOptions } from "./iterate.js";
 import { ArraySource, openSourceAsync } from "./source.js";
 import { ArrayStepsAsync, StepsAsync } from "./steps.js";
 
@@ -27,6 +27,8 @@ export class AsyncRun {
   readonly #controller: AbortController;
   readonly #signal: AbortSignal | undefined;
   #closed = false;
+  /** Settles once every stage is closed and the calls in flight have settled; set by the first `return()`. */
+  #closing: Promise<void> | undefined;
 
   constructor(plan: Plan, options: IterateOptions = {}) {
     const context = runContext(options);
@@ -55,9 +57,9 @@ export class AsyncRun {
    * `for await`'s fast path: the head's own `nextInLoop()` when it has one (see
    * {@link AsyncPull.nextInLoop}). Undefined with a signal, which only `next()` races.
    */
-  nextInLoop(settled: () => void): Promise<IteratorResult<unknown>> | undefined {
+  nextInLoop(settled: () => void, failed: (error: unknown) => never | Promise<never>): Promise<IteratorResult<unknown>> | undefined {
     if (this.#signal !== undefined || this.#closed) return undefined;
-    return this.#head.nextInLoop?.(settled);
+    return this.#head.nextInLoop?.(settled, failed);
   }
 
   /**
@@ -87,12 +89,34 @@ export class AsyncRun {
     }
   }
 
-  /** Closes every stage down to the source, once, and aborts the signal handed to callbacks. */
-  async return(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Closes every stage down to the source, once, and aborts the signal handed
+   * to callbacks. Every call settles when the closing does: after the calls in flight.
+   */
+  return(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     this.#controller.abort(new Error("the iteration ended early"));
-    await this.#head.return();
+    let closing: void | Promise<void>;
+    try {
+      closing = this.#head.return();
+    } catch (error) {
+      closing = Promise.reject(error);
+    }
+    return (this.#closing = Promise.resolve(closing));
+  }
+
+  /**
+   * Closes the run on the way out of an early end, an error or not, and
+   * settles once it is closed. After an abort of the run's signal it settles
+   * at once: the caller is answered, and the closing goes on (calls in flight
+   * may be slow to hear the abort).
+   */
+  closeOnExit(): Promise<void> {
+    const closing = this.return();
+    if (!this.#signal?.aborted) return closing;
+    closing.catch(() => {}); // answered already: a failure to close has no one left to reach
+    return Promise.resolve();
   }
 
   #abort(signal: AbortSignal): Promise<never> {
@@ -104,8 +128,10 @@ export class AsyncRun {
 
 /**
  * The iterator a user holds in async iteration (`for await`). An error rejects
- * that `next()` and the following `next()` goes on with the next element. Calls
- * made before the previous one settled wait their turn.
+ * that `next()`; by default the iteration is closed first, down to the source,
+ * as a generator's is (see {@link IteratorOptions.afterError}); with `"resume"`
+ * the following `next()` goes on with the next element. Calls made before the
+ * previous one settled wait their turn.
  */
 export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
   readonly #run: AsyncRun;
@@ -121,9 +147,12 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
    */
   #looping = false;
   #wake: (() => void) | undefined;
+  /** What an error does on its way to the caller: closes the run first, or passes as it is. */
+  readonly #onError: (error: unknown) => never | Promise<never>;
 
-  constructor(plan: Plan, options: IterateOptions = {}) {
+  constructor(plan: Plan, options: IteratorOptions = {}) {
     this.#run = new AsyncRun(plan, options);
+    this.#onError = options.afterError === "resume" ? rethrow : this.#closeThenThrow;
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -136,14 +165,14 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     }
     // Set before the call: a loop that answers at once has settled by the time it returns.
     this.#looping = true;
-    const looping = this.#run.nextInLoop(this.#settledInLoop);
+    const looping = this.#run.nextInLoop(this.#settledInLoop, this.#onError);
     if (looping !== undefined) return looping as Promise<IteratorResult<T>>;
     this.#looping = false;
     let pulled: Pulled;
     try {
       pulled = this.#run.next();
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.resolve().then(() => this.#onError(error));
     }
     if (!isPromise(pulled)) return Promise.resolve(pulled as IteratorResult<T>);
     const answer = pulled.then(this.#settled, this.#failed) as Promise<IteratorResult<T>>;
@@ -179,9 +208,17 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     return result;
   };
 
-  readonly #failed = (error: unknown): never => {
+  readonly #failed = (error: unknown): never | Promise<never> => {
     if (this.#queued === 0) this.#pending = undefined;
-    throw error;
+    return this.#onError(error);
+  };
+
+  /** An error on its way out: the run is closed (calls in flight settled), then the caller gets the error. */
+  readonly #closeThenThrow = (error: unknown): Promise<never> => {
+    const fail = (): never => {
+      throw error; // the error at hand wins over a failure to close, as when a loop body throws
+    };
+    return this.#run.closeOnExit().then(fail, fail);
   };
 
   async return(value?: unknown): Promise<IteratorResult<T>> {
@@ -197,4 +234,8 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
   [Symbol.asyncIterator](): this {
     return this;
   }
+}
+
+function rethrow(error: unknown): never {
+  throw error;
 }

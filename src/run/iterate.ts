@@ -1,6 +1,8 @@
 import { systemClock, type Clock } from "../internal/clock.js";
 import { operatorOf } from "../operators/index.js";
 import { isAsyncFunction } from "../internal/promise.js";
+import { options } from "../internal/validate.js";
+import { show } from "../internal/show.js";
 import { END, type Plan, type PlanNode, type RunContext, type Step, type SyncPull } from "../plan.js";
 import { ArraySource, openSourceSync } from "./source.js";
 import { ArrayStepsSync, StepsSync } from "./steps.js";
@@ -11,6 +13,48 @@ export interface IterateOptions {
   readonly signal?: AbortSignal;
   /** Where time comes from; the real clock by default. Tests pass a manual one. */
   readonly clock?: Clock;
+}
+
+/** Options of an iterator a user holds (`iterate`, `iterateAsync`). */
+export interface IteratorOptions extends IterateOptions {
+  /**
+   * What an error that comes out of `next()` does to the iteration.
+   * `"close"`: as a generator does, the iteration is closed down to the source
+   * (once, calls in flight settled) before the error reaches you, and the
+   * iterator is done; a `for await`/`for ... of` loop left by an error leaves
+   * nothing open. `"resume"`: the iteration stays open and the following
+   * `next()` goes on with the next element; you close it (`return()`, `using`).
+   * @default "close"
+   */
+  readonly afterError?: "close" | "resume";
+}
+
+const ITERATE_KEYS = ["signal", "clock"] as const;
+const ITERATOR_KEYS = [...ITERATE_KEYS, "afterError"] as const;
+
+/** Checks a terminal's options (`toArray`, `count`, `reduce`, `run`), naming what is wrong. */
+export function iterateOptions(operation: string, value: unknown): IterateOptions {
+  const o = options<IterateOptions>(operation, value, ITERATE_KEYS);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`\`signal\` must be an AbortSignal, got ${show(o.signal)}`);
+  }
+  if (o.clock !== undefined) {
+    const clock = o.clock as Partial<Clock> | null;
+    if (clock === null || typeof clock !== "object" || typeof clock.now !== "function" || typeof clock.sleep !== "function") {
+      throw new TypeError(`\`clock\` must have \`now()\` and \`sleep(ms, signal)\`, got ${show(o.clock)}`);
+    }
+  }
+  return o;
+}
+
+/** Checks an iterator's options (`iterate`, `iterateAsync`), naming what is wrong. */
+export function iteratorOptions(operation: string, value: unknown): IteratorOptions {
+  const o = options<IteratorOptions>(operation, value, ITERATOR_KEYS);
+  iterateOptions(operation, { signal: o.signal, clock: o.clock });
+  if (o.afterError !== undefined && o.afterError !== "close" && o.afterError !== "resume") {
+    throw new TypeError(`\`afterError\` must be "close" or "resume", got ${show(o.afterError)}`);
+  }
+  return o;
 }
 
 /** The first reason why `plan` cannot run in sync iteration, or undefined when it can. */
@@ -70,17 +114,32 @@ export function buildSync(plan: Plan, context: RunContext): SyncPull {
 }
 
 /**
- * The iterator a user holds in sync iteration. An error comes out of `next()`
- * and the following `next()` goes on with the next element; `return()` closes
- * every stage down to the source, once, and aborts the run's signal.
+ * Closes an iteration on the way out of an error: the error at hand is the one
+ * the caller gets, as when a loop body throws and the language closes the
+ * iterator (a failure to close is dropped there too).
+ */
+function closeQuietly(it: { return(): unknown }): void {
+  try {
+    it.return();
+  } catch {
+    // the error being thrown wins
+  }
+}
+
+/**
+ * The iterator a user holds in sync iteration. An error comes out of `next()`;
+ * by default it closes the iteration first, as a generator does (with
+ * `afterError: "resume"` the following `next()` goes on with the next element).
+ * `return()` closes every stage down to the source, once, and aborts the run's signal.
  */
 export class StreamIterator<T> implements IterableIterator<T> {
   readonly #head: SyncPull;
   readonly #controller: AbortController;
   readonly #signal: AbortSignal | undefined;
+  readonly #closeOnError: boolean;
   #done = false;
 
-  constructor(plan: Plan, options: IterateOptions = {}) {
+  constructor(plan: Plan, options: IteratorOptions = {}) {
     const reason = whyAsyncOnly(plan);
     if (reason !== undefined) {
       throw new TypeError(
@@ -91,6 +150,7 @@ export class StreamIterator<T> implements IterableIterator<T> {
     this.#controller = context.controller;
     this.#head = buildSync(plan, context);
     this.#signal = options.signal;
+    this.#closeOnError = options.afterError !== "resume";
   }
 
   next(): IteratorResult<T> {
@@ -100,7 +160,12 @@ export class StreamIterator<T> implements IterableIterator<T> {
       this.return();
       throw this.#signal.reason;
     }
-    return this.#head.next() as IteratorResult<T>;
+    try {
+      return this.#head.next() as IteratorResult<T>;
+    } catch (error) {
+      if (this.#closeOnError) closeQuietly(this);
+      throw error;
+    }
   }
 
   return(value?: unknown): IteratorResult<T> {

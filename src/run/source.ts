@@ -2,6 +2,31 @@ import { isPromise } from "../internal/promise.js";
 import { show } from "../internal/show.js";
 import { END, element, type AsyncPull, type Pulled, type Source, type SyncPull } from "../plan.js";
 
+/**
+ * The method by which a stream opens as another stream's source or inner
+ * iterable: an iterator that resumes after an error, so its errors flow on one
+ * by one to the outer stream's `catch`, which closes it once. (A language loop
+ * gets one that closes on an error, as a generator does.) Registered, so the
+ * ESM and CommonJS builds share it.
+ */
+export const OPEN_RESUMING: unique symbol = Symbol.for("streamable-ts.openResuming") as never;
+
+interface Resumable {
+  [OPEN_RESUMING]?(mode: "sync" | "async"): Iterator<unknown> & AsyncIterator<unknown>;
+}
+
+/** `iterable`'s iterator; a stream's resumes after errors (see {@link OPEN_RESUMING}). */
+export function iteratorOf(iterable: Iterable<unknown>): Iterator<unknown> {
+  const open = (iterable as Resumable)[OPEN_RESUMING];
+  return typeof open === "function" ? open.call(iterable, "sync") : iterable[Symbol.iterator]();
+}
+
+/** `iterable`'s async iterator; a stream's resumes after errors (see {@link OPEN_RESUMING}). */
+export function asyncIteratorOf(iterable: AsyncIterable<unknown>): AsyncIterator<unknown> {
+  const open = (iterable as Resumable)[OPEN_RESUMING];
+  return typeof open === "function" ? open.call(iterable, "async") : iterable[Symbol.asyncIterator]();
+}
+
 export type SourceKind = "iterable" | "async iterable" | "function";
 
 /** What kind of source `value` is; throws a TypeError naming `name` when it is none. */
@@ -98,13 +123,13 @@ export class AsyncIteratorSource implements AsyncPull {
 export function openSourceSync(source: Source<unknown>): SyncPull {
   if (typeof source === "function") return new FunctionSource(source, "sync");
   if (Array.isArray(source)) return new ArraySource(source);
-  return new IteratorSource((source as Iterable<unknown>)[Symbol.iterator]());
+  return new IteratorSource(iteratorOf(source as Iterable<unknown>));
 }
 
 export function openSourceAsync(source: Source<unknown>): AsyncPull {
   if (typeof source === "function") return new FunctionSource(source, "async");
   if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-    return new AsyncIteratorSource((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+    return new AsyncIteratorSource(asyncIteratorOf(source as AsyncIterable<unknown>));
   }
   return openSourceSync(source);
 }

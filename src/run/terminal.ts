@@ -44,6 +44,6 @@ async function iterateToEnd(
       if (out !== undefined && isPromise(out)) await out;
     }
   } finally {
-    if (!finished) await run.return();
+    if (!finished) await run.closeOnExit();
   }
 }

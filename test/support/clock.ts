@@ -111,7 +111,7 @@ export async function settle(): Promise<void> {
 
 /** Each element or error (as `{ error: message }`) of `s`, with the time it came out on `clock`. */
 export async function timeline<T>(clock: ManualClock, s: Stream<T>): Promise<[number, T | { error: string }][]> {
-  const it = s.iterateAsync({ clock });
+  const it = s.iterateAsync({ clock, afterError: "resume" });
   const out: [number, T | { error: string }][] = [];
   for (;;) {
     try {

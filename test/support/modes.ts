@@ -100,8 +100,8 @@ export function drainSync<T>(it: Iterator<T>, limit = 10_000): (T | Thrown)[] {
 }
 
 async function collect<T>(s: Stream<T>, iteration: "sync" | "async", limit = 10_000): Promise<(T | Thrown)[]> {
-  if (iteration === "sync") return drainSync((s as unknown as { iterate(): Iterator<T> }).iterate(), limit);
-  return drainAsync(s.iterateAsync(), limit);
+  if (iteration === "sync") return drainSync((s as unknown as { iterate(o: object): Iterator<T> }).iterate({ afterError: "resume" }), limit);
+  return drainAsync(s.iterateAsync({ afterError: "resume" }), limit);
 }
 
 const asyncFn = <F extends (...args: never[]) => unknown>(f: F): F =>
