@@ -234,3 +234,63 @@ forEachMode("map and do with concurrency give the sequential result in every mod
     assert.deepEqual(done.map(Number).sort(), [1, 2, 3]);
   }
 });
+
+test("no call starts after close, and return() resolves once the calls in flight settle", async () => {
+  const calls: { value: number; signal: AbortSignal; done: Deferred<number> }[] = [];
+  const call = (value: number, { signal }: { signal: AbortSignal }) => {
+    const done = new Deferred<number>();
+    calls.push({ value, signal, done });
+    return done.promise;
+  };
+  // The pull of the third element is in flight on a slow source when the loop is left.
+  const third = new Deferred<IteratorResult<number>>();
+  let pulls = 0;
+  const source: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => (++pulls <= 2 ? Promise.resolve({ done: false, value: pulls }) : third.promise),
+      return: async () => ({ done: true, value: undefined }),
+    }),
+  };
+  const it = stream(source).map(call, { concurrency: 3 }).iterateAsync();
+  const first = it.next();
+  await settle();
+  assert.deepEqual(calls.map((c) => c.value), [1, 2]);
+  let returned = false;
+  const closing = it.return!().then(() => (returned = true));
+  third.resolve({ done: false, value: 3 });
+  await settle();
+  assert.deepEqual(calls.map((c) => c.value), [1, 2], "the element that came after close started no call");
+  assert.ok(calls.every((c) => c.signal.aborted), "the calls in flight were told to stop");
+  assert.equal(returned, false, "return() waits for the calls in flight");
+  calls[0]!.done.resolve(10);
+  calls[1]!.done.resolve(20);
+  await closing;
+  assert.ok(returned);
+  assert.deepEqual(await first, { done: true, value: undefined });
+});
+
+test("buffer then break after the first element: no call starts after the loop is left", async () => {
+  for (const concurrency of [1, 2]) {
+    const started: number[] = [];
+    const pending: Deferred<number>[] = [];
+    const call = (x: number) => {
+      started.push(x);
+      const d = new Deferred<number>();
+      pending.push(d);
+      return d.promise;
+    };
+    let seen = -1;
+    const loop = (async () => {
+      for await (const _ of stream([1, 2, 3, 4, 5, 6]).filter(async () => true).map(call, { concurrency }).buffer(2)) {
+        seen = started.length;
+        for (const d of pending) d.resolve(0); // the calls in flight settle while the loop closes
+        break;
+      }
+    })();
+    await settle();
+    pending[0]!.resolve(1); // the first element reaches the loop, which breaks
+    await loop;
+    await settle();
+    assert.deepEqual(started.slice(seen), [], `concurrency ${concurrency}: calls started after the break`);
+  }
+});

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { stream } from "streamable-ts";
+import { stream, type Stream } from "streamable-ts";
+import { settle } from "./support/clock.js";
+import { Deferred } from "./support/deferred.js";
 import { CountingSource, drainAsync, err, fail, type Failure } from "./support/modes.js";
 
 test("stream: building touches nothing; each iteration re-opens the source", async () => {
@@ -191,7 +193,7 @@ test("stream: for await over an async source: once it ended, calls answer done w
   assert.equal(asked, 1);
 });
 
-test("stream: for await over an async source: return() while a call waits on the source; the element it brings is not lost, a dropped one ends the call", async () => {
+test("stream: for await over an async source: return() while a call waits on the source; what the source brings after close goes to no step, and the call ends", async () => {
   const answers: ((value: number) => void)[] = [];
   let returned = 0;
   const source: AsyncIterable<number> = {
@@ -200,18 +202,20 @@ test("stream: for await over an async source: return() while a call waits on the
       return: async () => (returned++, { done: true as const, value: undefined }),
     }),
   };
+  const filtered: number[] = [];
   for (const [value, expected] of [
-    [1, { done: false, value: 1 }],
+    [1, { done: true, value: undefined }],
     [2, { done: true, value: undefined }],
   ] as const) {
     answers.length = 0;
-    const it = stream(source).filter((x) => x % 2 === 1).iterateAsync({ afterError: "resume" });
+    const it = stream(source).filter((x) => (filtered.push(x), x % 2 === 1)).iterateAsync({ afterError: "resume" });
     const pending = it.next();
     await it.return!();
     answers[0]!(value);
     assert.deepEqual(await pending, expected);
     assert.equal(answers.length, 1); // not asked again after return()
   }
+  assert.deepEqual(filtered, [], "no callback runs after close");
   assert.equal(returned, 2);
 });
 
@@ -228,4 +232,113 @@ test("stream: `using` and `await using` close the iteration when the scope ends"
     assert.equal((await it.next()).value, 2);
   }
   assert.equal(asyncSource.returns, 1);
+});
+
+// A loop left by an error closes the stream first, as a generator does (JavaScript calls no return() when next() throws).
+const failOnTwo = (x: number) => {
+  if (x === 2) throw new Error("bad row");
+  return x;
+};
+const loopPipelines: [string, (s: Stream<number>) => Stream<unknown>][] = [
+  ["map", (s) => s.map(failOnTwo)],
+  ["map, async callback", (s) => s.map(async (x) => failOnTwo(x))],
+  ["map, concurrency 3", (s) => s.map(async (x) => failOnTwo(x), { concurrency: 3 })],
+  ["group within", (s) => s.map(failOnTwo).group({ upTo: 1, within: "1h" })],
+  ["observe every 1h", (s) => s.observe("rows", { every: "1h", do: () => {} }).map(failOnTwo)],
+  ["buffer", (s) => s.map(failOnTwo).buffer(2)],
+  ["flatten", (s) => s.map((x) => [failOnTwo(x)]).flatten({ concurrency: 2 })],
+  ["catch of another class", (s) => s.map(failOnTwo).catch(TypeError)],
+];
+
+for (const [name, build] of loopPipelines) {
+  test(`for await left by an error closes the source once before the error reaches the loop: ${name}`, async () => {
+    let closed = 0;
+    let closedWhenCaught = -1;
+    async function* rows() {
+      try {
+        yield* [1, 2, 3];
+      } finally {
+        closed++;
+      }
+    }
+    const seen: unknown[] = [];
+    try {
+      for await (const x of build(stream(rows()))) seen.push(x);
+    } catch (e) {
+      closedWhenCaught = closed;
+      assert.equal((e as Error).message, "bad row");
+    }
+    assert.equal(closedWhenCaught, 1, "the source's finally ran before the loop saw the error");
+    assert.equal(closed, 1);
+    assert.ok(seen.length <= 1, `nothing after the error: ${JSON.stringify(seen)}`);
+  });
+}
+
+test("for ... of left by an error closes the source once before the error reaches the loop", () => {
+  const source = new CountingSource([1, 2, 3]);
+  const seen: number[] = [];
+  assert.throws(() => {
+    for (const x of stream(source.sync()).map(failOnTwo)) seen.push(x);
+  }, /bad row/);
+  assert.deepEqual(seen, [1]);
+  assert.equal(source.returns, 1);
+  assert.equal(source.pulls, 2, "nothing pulled after the error");
+});
+
+test("iterate() and iterateAsync() close on an error by default; then next() is done", async () => {
+  const sync = new CountingSource([1, 2, 3]);
+  const it = stream(sync.sync()).map(failOnTwo).iterate();
+  assert.deepEqual(it.next(), { done: false, value: 1 });
+  assert.throws(() => it.next(), /bad row/);
+  assert.equal(sync.returns, 1);
+  assert.deepEqual(it.next(), { done: true, value: undefined });
+  const async = new CountingSource([1, 2, 3]);
+  const ait = stream(async.async()).map(failOnTwo).iterateAsync();
+  assert.deepEqual(await ait.next(), { done: false, value: 1 });
+  await assert.rejects(ait.next(), /bad row/);
+  assert.equal(async.returns, 1);
+  assert.deepEqual(await ait.next(), { done: true, value: undefined });
+  assert.equal(async.returns, 1, "closed once");
+});
+
+test("a loop left by an error waits for the calls in flight before the error reaches it", async () => {
+  const calls = [new Deferred<number>(), new Deferred<number>()];
+  let settledBeforeCaught = false;
+  const s = stream([0, 1, 2]).map((x) => (x === 0 ? Promise.reject(new Error("first")) : calls[x - 1]!.promise), { concurrency: 3, asCompleted: true });
+  const loop = (async () => {
+    try {
+      for await (const _ of s);
+    } catch (e) {
+      settledBeforeCaught = calls.every((c) => c.settled);
+      throw e;
+    }
+  })();
+  await settle();
+  assert.equal(settledBeforeCaught, false);
+  calls[0]!.resolve(1);
+  await settle();
+  calls[1]!.resolve(2);
+  await assert.rejects(loop, /first/);
+  assert.ok(settledBeforeCaught, "the error came out after the calls in flight settled");
+});
+
+test("a stream read by another stream passes its errors on one by one, and is closed once by the outer one", async () => {
+  const inners: [string, (inner: Stream<number>) => Stream<unknown>, unknown[]][] = [
+    ["stream(inner)", (inner) => stream(inner), [1, 3]],
+    ["flatten", (inner) => stream([inner]).flatten(), [1, 3]],
+    ["concat", (inner) => stream([0]).concat(inner), [0, 1, 3]],
+  ];
+  for (const [how, outer, expected] of inners) {
+    const source = new CountingSource([1, 2, 3]);
+    assert.deepEqual(await outer(stream(source.async()).map(failOnTwo)).catch().toArray(), expected, how);
+    assert.equal(source.pulls, 3, `${how}: read to the end`);
+    assert.ok(source.returns <= 1, `${how}: closed at most once`);
+  }
+  const sync = new CountingSource([1, 2, 3]);
+  assert.deepEqual([...stream(stream(sync.sync()).map(failOnTwo)).catch()], [1, 3]);
+});
+
+test("`afterError` is checked when the iterator is made", () => {
+  assert.throws(() => stream([1]).iterateAsync({ afterError: "skip" } as never), { name: "TypeError", message: '`afterError` must be "close" or "resume", got "skip"' });
+  assert.throws(() => stream([1]).iterate({ sginal: 1 } as never), /unknown option `sginal` in `iterate` options; expected `signal`, `clock`, `afterError`/);
 });

@@ -85,27 +85,32 @@ function composeSync(steps: readonly Step[]): Apply {
   return apply;
 }
 
-/** The same for async iteration: a promise from a callback is awaited and the element goes on from there. */
+/**
+ * The same for async iteration: a promise from a callback is awaited and the
+ * element goes on from there, unless the iteration was closed meanwhile (its
+ * signal aborted): then no later step is called and the element is dropped.
+ */
 function composeAsync(steps: readonly Step[]): Apply {
   let apply = identity;
   for (let k = steps.length - 1; k >= 0; k--) {
     const then = apply;
     const { fn, kind } = steps[k]!;
+    const goOn = (x: unknown, options: CallOptions) => (options.signal.aborted ? SKIPPED : then(x, options));
     apply =
       kind === "map"
         ? (x, options) => {
             const out = fn(x, options);
-            return isPromise(out) ? Promise.resolve(out).then((v) => then(v, options)) : then(out, options);
+            return isPromise(out) ? Promise.resolve(out).then((v) => goOn(v, options)) : then(out, options);
           }
         : kind === "filter"
           ? (x, options) => {
               const keep = fn(x); // `where` sees only the element
-              if (isPromise(keep)) return Promise.resolve(keep).then((k) => (k ? then(x, options) : SKIPPED));
+              if (isPromise(keep)) return Promise.resolve(keep).then((k) => (k ? goOn(x, options) : SKIPPED));
               return keep ? then(x, options) : SKIPPED;
             }
           : (x, options) => {
               const out = fn(x, options);
-              return isPromise(out) ? Promise.resolve(out).then(() => then(x, options)) : then(x, options);
+              return isPromise(out) ? Promise.resolve(out).then(() => goOn(x, options)) : then(x, options);
             };
   }
   return apply;
