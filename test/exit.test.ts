@@ -19,6 +19,10 @@ for await (const x of stream(stuck()).buffer(5)) if (x === 3) break;
 for await (const _ of stream([1, 2, 3]).observe("x", { every: "1h", do: () => {} })) break;
 for await (const _ of stream([1, 2, 3]).map((x) => x, { retry: { backoff: { initial: "1h" } } }).buffer(2)) break;
 await stream([1, 2, 3]).throttle(1, { per: "1h" }).take(1).run();
+// A normal end over an async source: the window's timer goes with the run.
+await stream(stuck()).take(3).group({ upTo: 2, within: "1h" }).toArray();
+// An iterator dropped after one next(), never closed: its periodic report must not hold the process.
+await stream([1, 2, 3]).observe("x", { every: "30s", do: () => {} }).iterateAsync().next();
 console.log("done");
 `;
 

@@ -1,7 +1,11 @@
+import { MAX_TIMER_MS } from "./clock.js";
 import { show } from "./show.js";
 
 /** A duration: milliseconds, or a string such as "500ms", "1.5s", "2m", "1h". */
 export type Duration = number | `${number}${"ms" | "s" | "m" | "h"}`;
+
+/** The longest duration an option takes: the longest single timer (2^31 - 1 ms, about 24.8 days). */
+const MAX_DURATION_MS = MAX_TIMER_MS;
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
@@ -16,6 +20,9 @@ export function duration(name: string, value: unknown): number {
     throw new (typeof value === "number" ? RangeError : TypeError)(
       `\`${name}\` must be a positive duration: milliseconds, or a string such as "500ms", "1s", "2m", "1h"; got ${show(value)}`,
     );
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new RangeError(`\`${name}\` must be at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest timer), got ${show(value)}`);
   }
   return ms;
 }

@@ -279,7 +279,10 @@ class GroupWithinAsync implements AsyncPull {
     this.#readClockIn = 0; // time passed while the consumer was away
     for (;;) {
       if (this.phase.kind === "done") return END;
-      if (this.phase.kind === "flushing") return flushStep(this.#groups, this);
+      if (this.phase.kind === "flushing") {
+        this.#alarm.clear(); // no group waits on a deadline now: an armed timer would hold the process until it fires
+        return flushStep(this.#groups, this);
+      }
       const deadline = this.#groups.oldestDeadline();
       if (deadline !== undefined && this.#overdue(deadline)) return element(this.#groups.takeOldest());
       let result: IteratorResult<unknown>;

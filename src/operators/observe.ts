@@ -133,7 +133,8 @@ class Observer {
       try {
         await this.emit(this.#report());
         for (;;) {
-          await this.#clock.sleep(period, ticker.signal);
+          // A report is no reason to stay alive: an iterator dropped without return() must not hold the process.
+          await this.#clock.sleep(period, ticker.signal, { keepAlive: false });
           await this.emit(this.#report());
         }
       } catch {

@@ -24,24 +24,27 @@ export function throttleNode(upTo: unknown, opts: unknown): ThrottleNode {
   return Object.freeze({ op: "throttle", upTo: integer("upTo", upTo, 1), per: duration("per", o.per), perAsWritten: o.per });
 }
 
-/** The times of the last `upTo` emissions, oldest first, in a ring. */
+/**
+ * The times of the last `upTo` emissions, oldest first, in a ring that grows as
+ * emissions come (a huge `upTo` costs nothing until it is used).
+ */
 export class Window {
-  readonly #times: Float64Array;
+  readonly #size: number;
+  readonly #times: number[] = [];
   #oldest = 0;
-  #count = 0;
   constructor(size: number) {
-    this.#times = new Float64Array(size);
+    this.#size = size;
   }
   /** When the next emission may go: now if the window is not full, else the oldest emission + `per`. */
   earliest(per: number): number {
-    return this.#count < this.#times.length ? -Infinity : this.#times[this.#oldest]! + per;
+    return this.#times.length < this.#size ? -Infinity : this.#times[this.#oldest]! + per;
   }
   record(time: number): void {
-    if (this.#count < this.#times.length) {
-      this.#times[(this.#oldest + this.#count++) % this.#times.length] = time;
+    if (this.#times.length < this.#size) {
+      this.#times.push(time);
     } else {
       this.#times[this.#oldest] = time;
-      this.#oldest = (this.#oldest + 1) % this.#times.length;
+      this.#oldest = (this.#oldest + 1) % this.#size;
     }
   }
 }
