@@ -391,7 +391,7 @@ export class Stream<T> implements AsyncIterable<T> {
    *
    * @example
    * ```ts
-   * stream([1, 2]).map(String).explain(); // → "stream([1, 2])\n  .map(String)"
+   * stream([1, 2]).map(String).explain(); // → "stream(Array(2))\n  .map(String)"
    * ```
    */
   explain(): string {

@@ -101,7 +101,17 @@ test("catch with `replace` widens the element type", async () => {
 });
 
 test("catch: bad arguments throw when the pipeline is built", () => {
-  assert.throws(() => stream([1]).catch("Error" as never), { message: '`errors` must be an error class or an array of them, got "Error"' });
+  assert.throws(() => stream([1]).catch("Error" as never), { message: '`errors` must be an error class (such as TypeError) or an array of them, got "Error"' });
+  // A callback where a class belongs: JavaScript users write this, and every error then failed in `instanceof`.
+  const log = (e: unknown) => void e;
+  assert.throws(() => stream([1]).catch(log as never), {
+    name: "TypeError",
+    message: "`errors` must be an error class (such as TypeError) or an array of them, got log; to act on each caught error, pass it as an option: catch({ do: (error) => ... })",
+  });
+  assert.throws(() => stream([1]).catch(Math.max as never), /`errors` must be an error class .* got max;/);
+  assert.throws(() => stream([1]).catch([TypeError, (e: unknown) => e] as never), /`errors` must be an error class/);
+  // An empty list would catch nothing (Python's `except ()`), which no one means: it is an error, not a silent catch-all.
+  assert.throws(() => stream([1]).catch([]), { name: "TypeError", message: "`errors` is an empty array, which would catch nothing; pass at least one error class, or none to catch every error" });
   assert.throws(() => stream([1]).catch(Error, { stop: "yes" } as never), { message: '`stop` must be a boolean, got "yes"' });
   assert.throws(() => stream([1]).catch(Error, { finally: true } as never), /unknown option `finally` in `catch` options/);
   assert.throws(() => stream([1]).catch(Error, { do: 1 } as never), { message: "`do` must be a function, got 1" });

@@ -179,8 +179,8 @@ test("bad concurrency options throw when the pipeline is built", () => {
 });
 
 test("explain shows concurrency options", () => {
-  assert.equal(stream([1]).map(String, { concurrency: 3, asCompleted: true }).explain(), "stream([1])\n  .map(String, { concurrency: 3, asCompleted: true })");
-  assert.equal(stream([1]).do(String, { concurrency: 2 }).explain(), "stream([1])\n  .do(String, { concurrency: 2 })");
+  assert.equal(stream([1]).map(String, { concurrency: 3, asCompleted: true }).explain(), "stream(Array(1))\n  .map(String, { concurrency: 3, asCompleted: true })");
+  assert.equal(stream([1]).do(String, { concurrency: 2 }).explain(), "stream(Array(1))\n  .do(String, { concurrency: 2 })");
 });
 
 test("property: random latencies and failures give the sequential result, never over the bound", async () => {

@@ -30,7 +30,7 @@ test("explain prints the plan as it reads in code, one operation per line", () =
   assert.equal(
     s.explain(),
     [
-      "stream([{ id: 1 }])",
+      "stream(Array(1))",
       "  .map(toUser)",
       '  .observe("users")',
       "  .group(100)",
@@ -42,7 +42,7 @@ test("explain prints the plan as it reads in code, one operation per line", () =
       "  .take(5)",
       "  .skip(1)",
       "  .flatten()",
-      "  .concat([1])",
+      "  .concat(Array(1))",
       "  .catch(Error, { finallyThrow: true })",
     ].join("\n"),
   );
@@ -54,18 +54,40 @@ test("explain names sources and options plainly", () => {
   function* rows() {
     yield 1;
   }
-  assert.equal(stream(rows()).explain(), "stream(Generator {...})");
+  assert.equal(stream(rows()).explain(), "stream(Generator)");
   assert.equal(stream(Array(100).fill(0)).explain(), "stream(Array(100))");
-  assert.equal(stream([1]).catch().explain(), "stream([1])\n  .catch()");
-  assert.equal(stream([1]).catch([TypeError, RangeError], { stop: true }).explain(), "stream([1])\n  .catch([TypeError, RangeError], { stop: true })");
-  assert.equal(stream([1]).group().explain(), "stream([1])\n  .group()");
-  assert.match(stream([1]).take((x) => x > 1).explain(), /^stream\(\[1\]\)\n  \.take\(\(?x\)? ?=> ?x ?> ?1\)$/, "a short anonymous function shows its source");
+  assert.equal(stream([1]).catch().explain(), "stream(Array(1))\n  .catch()");
+  assert.equal(stream([1]).catch([TypeError, RangeError], { stop: true }).explain(), "stream(Array(1))\n  .catch([TypeError, RangeError], { stop: true })");
+  assert.equal(stream([1]).group().explain(), "stream(Array(1))\n  .group()");
+  assert.match(stream([1]).take((x) => x > 1).explain(), /^stream\(Array\(1\)\)\n  \.take\(\(?x\)? ?=> ?x ?> ?1\)$/, "a short anonymous function shows its source");
 });
 
 test("explain shows a stream used as a source with its own plan", () => {
   const inner = stream([1, 2]).map(String);
   assert.equal(
     stream(inner).filter(Boolean).explain(),
-    ["stream(", "    stream([1, 2])", "      .map(String)", "  )", "  .filter(Boolean)"].join("\n"),
+    ["stream(", "    stream(Array(2))", "      .map(String)", "  )", "  .filter(Boolean)"].join("\n"),
   );
+});
+
+test("explain shows a source's shape, never its elements: a plan is logged, and rows hold emails and keys", () => {
+  const secrets = ["sk_live_0123456789", "ada@example.com"];
+  for (const s of [stream(secrets), stream(new Set(secrets)), stream([1]).concat(secrets), stream([{ token: secrets[0] }])]) {
+    for (const text of [s.explain(), String(s), inspect(s, { depth: 10 })]) {
+      assert.ok(!text.includes("sk_live") && !text.includes("ada@"), `no element in ${text}`);
+    }
+  }
+  assert.equal(stream(new Set(secrets)).explain(), "stream(Set(2))");
+  assert.equal(stream([1]).concat(secrets).explain(), "stream(Array(1))\n  .concat(Array(2))");
+});
+
+test("build-time errors show a bounded, truncated value", () => {
+  const huge = { a: "x".repeat(10_000), b: { c: { d: { e: 1 } } }, f: Array(10_000).fill(7) };
+  for (const bad of [() => stream(huge as never), () => stream([1]).take(huge as never), () => stream([1]).map(String, { concurrency: huge as never })]) {
+    assert.throws(bad, (e: Error) => e.message.length < 300, "the message stays short");
+  }
+  assert.throws(() => stream([1]).take(Object.create(null)), { message: "`take` expects a count or a predicate as `until`, got {}" });
+  assert.throws(() => stream([1]).skip(Object.create(null)), { message: "`skip` expects a count or a predicate as `until`, got {}" });
+  assert.throws(() => stream([1]).take("2" as never), { message: '`take` expects a count or a predicate as `until`, got "2"' });
+  assert.throws(() => stream({} as never), { message: "`source` must be an Iterable, an AsyncIterable or a function, got {}" });
 });

@@ -198,3 +198,29 @@ test("toArray returns elements that are arrays as they are, and elements of ever
   short.push(4); // an ordinary array the caller owns
   assert.deepEqual(await stream(new Set([1, 2, 3])).toArray(), [1, 2, 3]);
 });
+
+test("terminal options are checked before the source is opened, naming what is wrong", async () => {
+  for (const [name, run] of [
+    ["toArray", (s: Stream<number>, o: unknown) => s.toArray(o as never)],
+    ["count", (s: Stream<number>, o: unknown) => s.count(o as never)],
+    ["run", (s: Stream<number>, o: unknown) => s.run(o as never)],
+    ["reduce", (s: Stream<number>, o: unknown) => s.reduce((a, x) => a + x, 0, o as never)],
+  ] as const) {
+    const source = new CountingSource([1, 2]);
+    const s = stream(source.async());
+    await assert.rejects(run(s, "junk"), { name: "TypeError", message: `\`${name}\` options must be an object, got "junk"` });
+    await assert.rejects(run(s, { sginal: 1 }), { message: `unknown option \`sginal\` in \`${name}\` options; expected \`signal\`, \`clock\`` });
+    await assert.rejects(run(s, { signal: "x" }), { message: '`signal` must be an AbortSignal, got "x"' });
+    await assert.rejects(run(s, { clock: {} }), { message: "`clock` must have `now()` and `sleep(ms, signal)`, got {}" });
+    assert.equal(source.pulls, 0, `${name}: the source was never opened`);
+  }
+});
+
+test("reduce without an initial value starts from the first element, as Array.prototype.reduce", async () => {
+  assert.equal(await stream([3, 9, 4]).reduce((a, b) => Math.max(a, b)), 9);
+  assert.equal(await stream(new CountingSource([1, 2, 3]).async()).reduce(async (a, b) => a + b), 6);
+  assert.equal(await stream([7]).reduce(() => -1), 7, "one element: fn is never called");
+  await assert.rejects(stream<number>([]).reduce((a, b) => a + b), { name: "TypeError", message: "`reduce` of an empty stream with no initial value" });
+  assert.equal(await stream<number>([]).reduce((a, b) => a + b, 0), 0);
+  assert.equal(await stream([1, 2]).reduce((a: number | undefined, b) => (a ?? 0) + b, undefined), 3, "an explicit undefined is an initial value");
+});

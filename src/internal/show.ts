@@ -1,4 +1,8 @@
-/** Short, readable text for a value, used in error messages and in `explain()`. */
+/**
+ * Short, readable text for a value, used in error messages and in `explain()`:
+ * bounded whatever the value (long strings cut, at most a few entries two
+ * levels deep), and safe for any object (no prototype, throwing getters).
+ */
 export function show(value: unknown, depth = 0): string {
   switch (typeof value) {
     case "string":
@@ -20,12 +24,17 @@ export function show(value: unknown, depth = 0): string {
     if (depth > 1 || value.length > 5) return `Array(${value.length})`;
     return `[${value.map((v) => show(v, depth + 1)).join(", ")}]`;
   }
-  const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] ?? (value as object).constructor?.name;
-  if (tag && tag !== "Object") return tag === "Promise" ? "a Promise" : `${tag} {...}`;
-  if (depth > 1) return "{...}";
-  const entries = Object.entries(value as object);
-  if (entries.length > 4) return "{...}";
-  return `{ ${entries.map(([k, v]) => `${k}: ${show(v, depth + 1)}`).join(", ")} }`;
+  try {
+    const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] ?? (value as object).constructor?.name;
+    if (typeof tag === "string" && tag !== "Object") return tag === "Promise" ? "a Promise" : `${tag} {...}`;
+    if (depth > 1) return "{...}";
+    const entries = Object.entries(value as object);
+    if (entries.length === 0) return "{}";
+    if (entries.length > 4) return "{...}";
+    return `{ ${entries.map(([k, v]) => `${k}: ${show(v, depth + 1)}`).join(", ")} }`;
+  } catch {
+    return "an object"; // a proxy or a getter that throws
+  }
 }
 
 /**
@@ -37,4 +46,20 @@ export function nameOf(fn: Function, key?: string): string {
   if (fn.name && fn.name !== key) return fn.name;
   const source = Function.prototype.toString.call(fn).replace(/\s+/g, " ");
   return source.length <= 40 ? source : "anonymous";
+}
+
+/**
+ * What a source looks like, never what it holds (a plan is logged, and rows
+ * hold emails and keys): `Array(20000)`, `Set(3)`, `AsyncGenerator`, a pull function by name.
+ */
+export function showShape(source: unknown): string {
+  if (typeof source === "function") return show(source);
+  if (Array.isArray(source)) return `Array(${source.length})`;
+  if (typeof source === "string") return `String(${source.length})`;
+  if (source === null || typeof source !== "object") return show(source);
+  const o = source as { size?: unknown; length?: unknown; constructor?: { name?: unknown }; [Symbol.toStringTag]?: unknown; [Symbol.asyncIterator]?: unknown };
+  const tag = o[Symbol.toStringTag] ?? o.constructor?.name;
+  const name = typeof tag === "string" && tag !== "Object" ? tag : typeof o[Symbol.asyncIterator] === "function" ? "AsyncIterable" : "Iterable";
+  const size = typeof o.size === "number" ? o.size : typeof o.length === "number" ? o.length : undefined;
+  return size === undefined ? name : `${name}(${size})`;
 }

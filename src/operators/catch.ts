@@ -41,8 +41,14 @@ export function catchNode(errors: unknown, opts: unknown): CatchNode {
     [errors, opts] = [undefined, errors]; // catch({ ... }): every error
   }
   const classes = errors === undefined ? [] : Array.isArray(errors) ? errors : [errors];
+  if (Array.isArray(errors) && errors.length === 0) {
+    throw new TypeError("`errors` is an empty array, which would catch nothing; pass at least one error class, or none to catch every error");
+  }
   for (const c of classes) {
-    if (typeof c !== "function") throw new TypeError(`\`errors\` must be an error class or an array of them, got ${show(errors)}`);
+    if (!isClass(c)) {
+      const hint = typeof c === "function" ? "; to act on each caught error, pass it as an option: catch({ do: (error) => ... })" : "";
+      throw new TypeError(`\`errors\` must be an error class (such as TypeError) or an array of them, got ${show(c)}${hint}`);
+    }
   }
   const o = options<CatchOptions<unknown, unknown>>("catch", opts, OPTIONS);
   const optional = (name: string, fn: unknown) => (fn === undefined ? undefined : func<Callback>(name, fn));
@@ -55,6 +61,16 @@ export function catchNode(errors: unknown, opts: unknown): CatchNode {
     stop: o.stop === undefined ? false : boolean("stop", o.stop),
     finallyThrow: o.finallyThrow === undefined ? false : boolean("finallyThrow", o.finallyThrow),
   });
+}
+
+/**
+ * Whether `value` can be the right side of `instanceof`: a constructor with a
+ * prototype object. Arrow functions and methods such as `Math.max` have none.
+ */
+function isClass(value: unknown): boolean {
+  if (typeof value !== "function") return false;
+  const prototype = (value as { prototype?: unknown }).prototype;
+  return prototype !== null && typeof prototype === "object";
 }
 
 function isOfCaughtClass(node: CatchNode, error: unknown): boolean {

@@ -1,5 +1,5 @@
 import { isPromise } from "../internal/promise.js";
-import { show } from "../internal/show.js";
+import { show, showShape } from "../internal/show.js";
 import { END, type AsyncPull, type Operator, type Pulled, type SyncPull } from "../plan.js";
 import { openSourceAsync, openSourceSync, sourceKind } from "../run/source.js";
 
@@ -75,7 +75,7 @@ class ConcatAsync implements AsyncPull {
 }
 
 export const concat: Operator<ConcatNode> = {
-  explain: (n) => `concat(${n.sources.map((s) => show(s)).join(", ")})`,
+  explain: (n) => `concat(${n.sources.map((s) => showShape(s)).join(", ")})`,
   asyncOnly: (n) =>
     n.sources.some((s) => typeof (s as Iterable<unknown>)[Symbol.iterator] !== "function")
       ? `${concat.explain(n)} of an AsyncIterable`

@@ -1,5 +1,5 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
-import { nameOf } from "../internal/show.js";
+import { nameOf, show } from "../internal/show.js";
 import { integer } from "../internal/validate.js";
 import { END, PAUSED, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type Sink, type SyncPull } from "../plan.js";
 import { promiseInSyncIteration } from "../run/steps.js";
@@ -18,7 +18,7 @@ export function takeNode(until: unknown): TakeNode {
 export function untilArgument(operation: string, until: unknown): TakeNode["until"] {
   if (typeof until === "function") return until as TakeNode["until"];
   if (typeof until === "number") return integer("until", until, 0, true);
-  throw new TypeError(`\`${operation}\` expects a count or a predicate as \`until\`, got ${String(until)}`);
+  throw new TypeError(`\`${operation}\` expects a count or a predicate as \`until\`, got ${show(until)}`);
 }
 
 /** What a stage does with an element: yield it, or end before it. Shared by both runners. */

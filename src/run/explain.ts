@@ -1,4 +1,4 @@
-import { show } from "../internal/show.js";
+import { showShape } from "../internal/show.js";
 import { operatorOf } from "../operators/index.js";
 import type { Plan } from "../plan.js";
 
@@ -18,10 +18,14 @@ export function explain(plan: Plan): string {
   return lines.join("\n");
 }
 
-/** A source as `explain()` shows it; another stream shows its own plan, indented. */
+/**
+ * A source as `explain()` shows it: its shape, never its elements (a plan is
+ * logged, and rows hold emails and keys): `Array(20000)`, `Set(3)`,
+ * `AsyncGenerator`, a pull function by name. Another stream shows its own plan, indented.
+ */
 function sourceText(source: unknown): string {
   const inner = source as { explain?: unknown; [Symbol.asyncIterator]?: unknown };
-  if (typeof inner.explain !== "function" || typeof inner[Symbol.asyncIterator] !== "function") return show(source);
+  if (typeof inner.explain !== "function" || typeof inner[Symbol.asyncIterator] !== "function") return showShape(source);
   const text = (inner.explain as () => string)();
   return `\n${text.replace(/^/gm, "    ")}\n  `;
 }
