@@ -12,3 +12,4 @@ export type { Duration } from "./internal/duration.js";
 export { systemClock } from "./internal/clock.js";
 export { retrying, type RetryPolicy, type RetryingOptions, type Backoff } from "./retry.js";
 export { throttling, type ThrottlingOptions } from "./throttling.js";
+export { TimeoutError } from "./errors.js";

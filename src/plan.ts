@@ -1,4 +1,5 @@
 import type { Clock } from "./internal/clock.js";
+import type { SignalLinks } from "./internal/links.js";
 import type { CatchNode } from "./operators/catch.js";
 import type { ConcatNode } from "./operators/concat.js";
 import type { DoNode } from "./operators/do.js";
@@ -43,6 +44,8 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** The second argument handed to `map`/`do` callbacks. */
   readonly callOptions: CallOptions;
+  /** Signals that abort with `signal`, through one listener on it (retry waits, per-call deadlines). */
+  readonly links: SignalLinks;
 }
 
 /** The second argument of `map` and `do` callbacks. */

@@ -265,7 +265,7 @@ test("no call starts after close, and return() resolves once the calls in flight
   calls[0]!.done.resolve(10);
   calls[1]!.done.resolve(20);
   await closing;
-  assert.ok(returned);
+  assert.ok(returned, "return() settled once the calls did");
   assert.deepEqual(await first, { done: true, value: undefined });
 });
 

@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startApi } from "../examples/reverse-etl/api.js";
+import { startApi, type Api } from "../examples/reverse-etl/api.js";
 import { demo, parseOptions } from "../examples/reverse-etl/main.js";
 import { pacedPerSecond, peakPerSecond } from "../examples/reverse-etl/summary.js";
 import type { Observation } from "streamable-ts";
@@ -96,7 +96,8 @@ test("the demo's command line: --help, and a clear error with exit code 2 for a 
   assert.match((bad as { stderr: string }).stderr, /^--concurrency is out of range: "zero"/);
 });
 
-test("npm run demo: Ctrl-C stops the job, prints the summary and exits with 130", async () => {
+for (const [signal, exitCode] of [["SIGINT", 130], ["SIGTERM", 143]] as const)
+test(`npm run demo: ${signal} stops the job, prints the summary and exits with ${exitCode}`, async () => {
   const main = fileURLToPath(new URL("../examples/reverse-etl/main.ts", import.meta.url));
   // A month at 2 calls a second runs for 8 s: the signal comes once the first batch is integrated.
   const child = spawn(process.execPath, ["--import", "tsx", main, "--interval", "2025-03-01/2025-04-01", "--rate", "2", "--fail-rate", "0"]);
@@ -106,10 +107,67 @@ test("npm run demo: Ctrl-C stops the job, prints the summary and exits with 130"
   child.stderr.on("data", (chunk) => {
     stderr += chunk;
     // Once: a second Ctrl-C ends the process at once, as a shell user expects.
-    if (!child.killed && /observed="integrated user batches"/.test(stderr)) child.kill("SIGINT");
+    if (!child.killed && /observed="integrated user batches"/.test(stderr)) child.kill(signal);
   });
   const [code] = (await once(child, "exit")) as [number | null];
-  assert.equal(code, 130, stderr);
-  assert.match(stdout, /job {19}FAILED: interrupted by SIGINT/);
+  assert.equal(code, exitCode, stderr);
+  assert.match(stdout, new RegExp(`job {19}FAILED: interrupted by ${signal}`));
   assert.match(stdout, /exactly once {10}NO: \d+ missing, 0 duplicated/);
+});
+
+test("the API refuses bad bodies with a short reason and records nothing of a bad batch", async (t) => {
+  const api = await startApi({ rate: 1000, failRate: 0, token: "secret", maxBodyBytes: 1000 });
+  t.after(() => api.close());
+  const post = (body: string, token = "secret") =>
+    fetch(`${api.url}/users`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body });
+  for (const [body, status, reason] of [
+    ["not json", 400, "the body is not JSON"],
+    ["", 400, "the body is not JSON"],
+    ["{}", 400, "the body must be a JSON array of users"],
+    ['[{"id":7},null]', 400, "user 1 has no integer `id`"],
+    ['[{"id":"8"}]', 400, "user 0 has no integer `id`"],
+    [JSON.stringify(Array.from({ length: 200 }, (_, id) => ({ id }))), 413, "body over 1000 bytes"],
+  ] as const) {
+    const response = await post(body);
+    assert.equal(response.status, status, body.slice(0, 40));
+    assert.deepEqual(await response.json(), { error: reason });
+  }
+  assert.equal((await post("[]", "secreT")).status, 401, "a token that differs in one letter");
+  assert.equal((await post("[]", "secret-and-more")).status, 401, "a longer token");
+  assert.deepEqual([...(await api.snapshot()).received], [], "nothing of a refused batch was recorded");
+  assert.equal((await post('[{"id":7}]')).status, 201);
+  assert.deepEqual([...(await api.snapshot()).received], [[7, 1]]);
+});
+
+test("the API refuses an oversized upload without reading it whole", async (t) => {
+  const api = await startApi({ rate: 1000, failRate: 0, token: "secret", maxBodyBytes: 1024 });
+  t.after(() => api.close());
+  let sent = 0;
+  // 64 MiB offered in chunks, without a Content-Length: the API must answer before taking it all.
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= 64 * 1024 * 1024) return controller.close();
+      sent += 64 * 1024;
+      controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+    },
+  });
+  const response = await fetch(`${api.url}/users`, { method: "POST", headers: { authorization: "Bearer secret" }, body, duplex: "half" } as RequestInit);
+  assert.equal(response.status, 413);
+  assert.ok(sent < 64 * 1024 * 1024, `the whole upload was read: ${sent} bytes`);
+});
+
+test("the API dies mid-run: the job ends by itself, prints its summary and fails", async () => {
+  const printed: string[] = [];
+  const options = parseOptions(["--interval", "2025-03-01/2025-04-01", "--rate", "200", "--fail-rate", "0"]);
+  assert.notEqual(options, "help");
+  let api: Api | undefined;
+  const log = (o: Observation) => {
+    if (o.subject === "integrated user batches" && o.elements === 1) void api?.kill?.();
+  };
+  const started = performance.now();
+  const summary = await demo(options as Exclude<typeof options, "help">, { print: (line) => void printed.push(line), log, onApi: (a) => (api = a) });
+  const text = printed.join("\n");
+  assert.equal(summary.ok, false, text);
+  assert.match(text, /job {19}FAILED: /, text);
+  assert.ok(performance.now() - started < 120_000, "it ended within the retries' bound");
 });

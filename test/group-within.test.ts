@@ -148,5 +148,5 @@ test("group within runs only in async iteration; a bad `within` throws when the 
   assert.throws(() => [...(stream([1]).group({ within: "1s" }) as unknown as Iterable<number>)], /group\(\{ within: "1s" \}\) runs only in async iteration/);
   assert.throws(() => stream([1]).group({ within: 0 }), { name: "RangeError" });
   assert.throws(() => stream([1]).group({ within: "soon" as never }), /`within` must be a positive duration/);
-  assert.equal(stream([1]).group({ upTo: 100, within: "1s" }).explain(), 'stream([1])\n  .group({ upTo: 100, within: "1s" })');
+  assert.equal(stream([1]).group({ upTo: 100, within: "1s" }).explain(), 'stream(Array(1))\n  .group({ upTo: 100, within: "1s" })');
 });

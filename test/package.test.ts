@@ -15,7 +15,7 @@ test("the built package exports a working stream()", { skip: notBuilt }, async (
   const s = stream([1, 2, 3, 4]).filter((x) => x % 2 === 0).map(String);
   assert.deepEqual([...s], ["2", "4"]);
   assert.deepEqual(await s.toArray(), ["2", "4"]);
-  assert.match(s.explain(), /^stream\(\[1, 2, 3, 4\]\)/);
+  assert.match(s.explain(), /^stream\(Array\(4\)\)/);
 });
 
 /** What a plain `node` (no TypeScript loader) prints for `code`, run in the package's folder, where its name resolves to it. */

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { retrying, stream } from "streamable-ts";
-import { ManualClock, runOnClock, settle } from "./support/clock.js";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { retrying, stream, TimeoutError } from "streamable-ts";
+import { ManualClock, runOnClock, settle, SkippingClock } from "./support/clock.js";
 import { drainAsync, err, forEachMode } from "./support/modes.js";
 
 class HttpError extends Error {
@@ -189,4 +192,88 @@ test("map with retry against a real local HTTP server: 503 with Retry-After twic
   assert.deepEqual(out.map((r) => r.square), [1, 4, 9, 16, 25, 36]);
   assert.deepEqual([...calls.values()], [3, 3, 3, 3, 3, 3]);
   assert.ok(waits.length === 12 && waits.every((w) => w === 2000), "each wait honours Retry-After: 2");
+});
+
+test("map with timeout: a call past its deadline has its signal aborted and rejects with a TimeoutError; retry tries it again", async () => {
+  const clock = new ManualClock();
+  const signals: AbortSignal[] = [];
+  let calls = 0;
+  // The first attempt never answers and ignores its signal; the second answers at once.
+  const call = (id: number, { signal }: { signal: AbortSignal }) => (signals.push(signal), ++calls === 1 ? new Promise<number>(() => {}) : Promise.resolve(id * 10));
+  const s = stream([1]).map(call, { timeout: "20ms", retry: { attempts: 2, backoff: { initial: 100, jitter: false } } });
+  const out = runOnClock(clock, s.toArray({ clock }));
+  assert.deepEqual(await out, [10]);
+  assert.equal(calls, 2);
+  assert.ok(signals[0]!.aborted, "the late call's signal was aborted");
+  assert.ok(signals[0]!.reason instanceof TimeoutError, "aborted with the TimeoutError");
+  assert.equal((signals[0]!.reason as Error).name, "TimeoutError");
+  assert.equal(signals[1]!.aborted, false, "the call that answered in time was not aborted");
+  assert.equal(clock.pendingTimers, 0, "the deadline of a call that settled went with it");
+});
+
+test("map and do with timeout: the TimeoutError comes out in place of its element, naming the call; sync callbacks need no timer", async () => {
+  const clock = new ManualClock();
+  const hang = (_: number) => new Promise<number>(() => {});
+  const s = stream([1, 2, 3]).map((x) => (x === 2 ? hang(x) : x), { timeout: 50, concurrency: 2 }).do((x) => void x, { timeout: "1s" });
+  const out = await runOnClock(clock, drainAsync(s.iterateAsync({ clock, afterError: "resume" })));
+  assert.equal(out.length, 3);
+  assert.equal(out[0], 1);
+  assert.match((out[1] as { error: string }).error, /^\(?x\)? ?=>.* timed out after 50 ms$/, "the error names the call");
+  assert.equal(out[2], 3);
+  assert.equal(clock.pendingTimers, 0);
+  assert.throws(() => [...(stream([1]).map((x) => x, { timeout: "1s" }) as unknown as Iterable<number>)], /with a timeout runs only in async iteration/);
+  assert.equal(stream([1]).map(String, { timeout: "30s" }).explain(), 'stream(Array(1))\n  .map(String, { timeout: "30s" })');
+  assert.throws(() => stream([1]).map(String, { timeout: 0 }), { name: "RangeError", message: /^`timeout` must be a positive duration/ });
+  assert.throws(() => stream([1]).do(String, { timeout: "1000h" }), /`timeout` must be at most 2147483647 ms/);
+});
+
+test("map with retry at concurrency 16: one abort listener on the run's signal, whatever the waits; no warning", async () => {
+  const clock = new ManualClock();
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on("warning", onWarning);
+  let runSignal: AbortSignal | undefined;
+  const failedOnce = new Set<number>();
+  const call = async (x: number, { signal }: { signal: AbortSignal }) => {
+    runSignal = signal;
+    if (!failedOnce.has(x)) {
+      failedOnce.add(x);
+      throw new Error("503");
+    }
+    return x;
+  };
+  const s = stream(Array.from({ length: 32 }, (_, i) => i)).map(call, { concurrency: 16, retry: { attempts: 2, backoff: { initial: 1000, jitter: false } }, timeout: "5s" });
+  const run = s.count({ clock });
+  await settle();
+  assert.ok(clock.pendingTimers >= 16, `16 retry waits pending, got ${clock.pendingTimers}`);
+  assert.ok(getEventListeners(runSignal!, "abort").length <= 1, `${getEventListeners(runSignal!, "abort").length} abort listeners on the run's signal`);
+  assert.equal(await runOnClock(clock, run), 32);
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off("warning", onWarning);
+  assert.deepEqual(warnings.map((w) => w.name), []);
+});
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+test("map with timeout, soak: 100,000 calls that never answer all time out, and the heap stays flat", async () => {
+  const clock = new SkippingClock();
+  const never = () => new Promise<number>(() => {});
+  let timeouts = 0;
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const small = rows(10_000);
+  const large = rows(100_000);
+  const run = (source: number[]) =>
+    stream(source)
+      .map(never, { concurrency: 1000, timeout: "20ms" })
+      .catch(TimeoutError, { do: () => void timeouts++ })
+      .run({ clock });
+  await run(small); // warm up
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await run(large);
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  assert.equal(timeouts, 110_000, "every deadline fired");
+  assert.ok(after - before < 8 * 1024 * 1024, `the heap grew by ${((after - before) / 1024 / 1024).toFixed(1)} MB`);
 });

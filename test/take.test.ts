@@ -38,7 +38,7 @@ forEachMode("take(until): an error from the predicate comes out, its element is 
 test("take: a negative or fractional count throws when the pipeline is built", () => {
   assert.throws(() => stream([1]).take(-1), { name: "RangeError", message: "`until` must be an integer >= 0 or Infinity, got -1" });
   assert.throws(() => stream([1]).take(1.5), { name: "RangeError", message: "`until` must be an integer >= 0 or Infinity, got 1.5" });
-  assert.throws(() => stream([1]).take("3" as never), /`take` expects a count or a predicate as `until`, got 3/);
+  assert.throws(() => stream([1]).take("3" as never), /`take` expects a count or a predicate as `until`, got "3"/);
 });
 
 test("take ends a pull-function source, which is otherwise infinite", () => {

@@ -5,6 +5,7 @@
  * about `failRate` of the calls with a 503 before processing them, and records
  * every user it accepted, so a run can be checked for loss and duplicates.
  */
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Worker } from "node:worker_threads";
 import type { AddressInfo } from "node:net";
@@ -20,6 +21,60 @@ export interface ApiOptions {
   readonly clock?: Clock;
   /** Where the 503s come from; `Math.random` by default. */
   readonly random?: () => number;
+  /** The largest request body taken, in bytes; a larger one is answered 413 without being read whole. @default MAX_BODY_BYTES */
+  readonly maxBodyBytes?: number;
+}
+
+/** The default body limit: 1 MiB, about 100 batches of 100 users. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A request the API refuses with a status and a short reason. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether the `Authorization` header carries `token`, compared in constant time. */
+function hasToken(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? "");
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The body as text, refused with 413 as soon as it passes `limit` bytes (it is never buffered whole). */
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > limit) throw new Refused(413, `body over ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new Refused(413, `body over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The users of a batch, all checked before any is recorded: a bad batch records nothing. */
+function parseBatch(body: string): { id: number }[] {
+  let batch: unknown;
+  try {
+    batch = JSON.parse(body);
+  } catch {
+    throw new Refused(400, "the body is not JSON");
+  }
+  if (!Array.isArray(batch)) throw new Refused(400, "the body must be a JSON array of users");
+  batch.forEach((user: unknown, i) => {
+    const id = (user as { id?: unknown } | null)?.id;
+    if (user === null || typeof user !== "object" || typeof id !== "number" || !Number.isSafeInteger(id)) {
+      throw new Refused(400, `user ${i} has no integer \`id\``);
+    }
+  });
+  return batch as { id: number }[];
 }
 
 export interface ApiLog {
@@ -35,6 +90,8 @@ export interface Api {
   /** What the API saw so far. */
   snapshot(): Promise<ApiLog>;
   close(): Promise<void>;
+  /** Stops the API at once, as a crash would (its worker's thread only). */
+  kill?(): Promise<void>;
 }
 
 export async function startApi(options: ApiOptions): Promise<Api> {
@@ -49,7 +106,7 @@ export async function startApi(options: ApiOptions): Promise<Api> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST" || req.url !== "/users") return reply(res, 404, { error: "not found" });
-    if (req.headers.authorization !== `Bearer ${options.token}`) return reply(res, 401, { error: "missing or bad bearer token" });
+    if (!hasToken(req.headers.authorization, options.token)) return reply(res, 401, { error: "missing or bad bearer token" });
     const now = clock.now();
     const recent = log.requests.filter((t) => t > now - 1000);
     if (recent.length >= options.rate) {
@@ -58,15 +115,20 @@ export async function startApi(options: ApiOptions): Promise<Api> {
     }
     log.requests.push(now);
     if (random() < options.failRate) return reply(res, 503, { error: "temporarily unavailable" });
-    let body = "";
-    for await (const chunk of req) body += chunk;
-    const users = JSON.parse(body) as { id: number }[];
+    const users = parseBatch(await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES));
     for (const user of users) log.received.set(user.id, (log.received.get(user.id) ?? 0) + 1);
     reply(res, 201, { received: users.length });
   };
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => reply(res, 500, { error: String(error) }));
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) return;
+      if (error instanceof Refused) {
+        // A refused upload is not read to its end: the answer closes the connection.
+        reply(res, error.status, { error: error.message }, error.status === 413 ? { Connection: "close" } : {});
+        if (error.status === 413) res.once("finish", () => req.destroy());
+      } else reply(res, 500, { error: "internal error" }); // no internal text to the caller
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -92,16 +154,27 @@ export async function startApiWorker(options: Omit<ApiOptions, "clock" | "random
   const tsx = import.meta.resolve("tsx/esm/api");
   const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   const worker = new Worker(boot, { eval: true, workerData: options });
+  // A worker that dies (killed, crashed) fails every question asked of it, now and later: nothing waits forever.
+  let gone: Error | undefined;
+  worker.once("exit", (code) => (gone ??= new Error(`the API's worker exited (code ${code})`)));
   const ask = <T>(request: string): Promise<T> =>
     new Promise((resolve, reject) => {
+      if (gone) return reject(gone);
+      const cleanup = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        worker.off("exit", onExit);
+      };
       const onMessage = (message: { reply: string; value: T }) => {
         if (message.reply !== request) return;
-        worker.off("message", onMessage);
-        worker.off("error", reject);
+        cleanup();
         resolve(message.value);
       };
+      const onError = (error: Error) => (cleanup(), reject(error));
+      const onExit = (code: number) => (cleanup(), reject(gone ?? new Error(`the API's worker exited (code ${code})`)));
       worker.on("message", onMessage);
-      worker.once("error", reject);
+      worker.once("error", onError);
+      worker.once("exit", onExit);
       if (request !== "url") worker.postMessage(request);
     });
   const url = await ask<string>("url");
@@ -112,7 +185,10 @@ export async function startApiWorker(options: Omit<ApiOptions, "clock" | "random
       return { requests: log.requests, received: new Map(log.received), statuses: log.statuses };
     },
     close: async () => {
-      await ask("close");
+      if (!gone) await ask("close").catch(() => {});
+      await worker.terminate();
+    },
+    kill: async () => {
       await worker.terminate();
     },
   };

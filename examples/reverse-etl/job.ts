@@ -75,7 +75,8 @@ export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Respons
     .observe("users", observe)
     .group(100)
     .observe("user batches", observe)
-    .map(postUsers, { concurrency, retry: { attempts: 6, where: isTransient, onRetry: countRetry } })
+    // A call that hangs (an API that accepts and never answers) times out and is retried: the job always ends.
+    .map(postUsers, { concurrency, timeout: "10s", retry: { attempts: 6, where: isTransient, onRetry: countRetry } })
     .do(raiseForStatus)
     .do(countPosted)
     .observe("integrated user batches", observe)

@@ -2,9 +2,10 @@
  * `npm run demo`: runs the reverse-ETL job end to end against a local API and an
  * embedded PostgreSQL (or the one at DATABASE_URL), then checks the result.
  */
+import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { startApiWorker } from "./api.js";
+import { startApiWorker, type Api } from "./api.js";
 import { reverseEtl, type JobOptions, type JobStats } from "./job.js";
 import { openWarehouse, type Interval } from "./warehouse.js";
 import { summarize, type Summary } from "./summary.js";
@@ -17,7 +18,7 @@ POSTed to a local third-party API that enforces a rate limit, fails some calls
 with a 503 and needs a bearer token. Prints the plan, progress and a summary;
 exits non-zero if the job failed or the API does not hold every user exactly once.
 Ctrl-C (SIGINT) or SIGTERM stops it: calls in flight are aborted, the summary is
-printed, and it exits with 130.
+printed, and it exits with 130 (SIGINT) or 143 (SIGTERM).
 
 Options:
   --interval FROM/TO   update times to extract, ISO dates  (default 2025-04-01/2025-07-01)
@@ -28,6 +29,7 @@ Options:
 
 Environment:
   DATABASE_URL         read from this PostgreSQL server (through pg, with a cursor)
+  DEMO_API_TOKEN       the local API's bearer token (default: a random one per run)
 `;
 
 export interface DemoOptions {
@@ -84,13 +86,17 @@ export interface DemoOutput {
   readonly log?: JobOptions["log"];
   /** Stops the job: the calls in flight are aborted, the warehouse's reader is closed, and the summary says so. */
   readonly signal?: AbortSignal;
+  /** Told of the API once it runs: fault tests kill it mid-run. */
+  readonly onApi?: (api: Api) => void;
 }
 
 /** Runs the whole demo and returns its summary (`ok` tells the exit code). */
-export async function demo(options: DemoOptions, { print = console.log, log, signal }: DemoOutput = {}): Promise<Summary> {
-  const token = "demo-token";
+export async function demo(options: DemoOptions, { print = console.log, log, signal, onApi }: DemoOutput = {}): Promise<Summary> {
+  // The API's secret: from the environment, else a fresh one per run (never a constant in code).
+  const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
   const warehouse = await openWarehouse();
   const api = await startApiWorker({ rate: options.rate, failRate: options.failRate, token });
+  onApi?.(api);
   const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
   const job = reverseEtl({ warehouse, interval: options.interval, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, log }, stats);
   print(`The job's plan:\n${job.explain()}\n`);
@@ -103,7 +109,11 @@ export async function demo(options: DemoOptions, { print = console.log, log, sig
   }
   const elapsedMs = performance.now() - started;
   const expected = await warehouse.idsUpdatedIn(options.interval);
-  const received = await api.snapshot();
+  // An API that died cannot say what it holds: the summary then counts nothing as delivered.
+  const received = await api.snapshot().catch((error: unknown) => {
+    failure ??= error;
+    return { requests: [], received: new Map<number, number>(), statuses: {} };
+  });
   await Promise.all([api.close(), warehouse.close()]);
   const summary = summarize({ stats, expected, log: received, rate: options.rate, elapsedMs, failure });
   print(summary.text);
@@ -117,11 +127,16 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     else {
       // Ctrl-C or a stop from a scheduler ends the job cleanly: in-flight calls aborted, warehouse reader closed, summary printed.
       const stop = new AbortController();
-      const interrupt = (signal: NodeJS.Signals) => stop.abort(new Error(`interrupted by ${signal}`));
+      let stoppedBy: NodeJS.Signals | undefined;
+      const interrupt = (signal: NodeJS.Signals) => {
+        stoppedBy ??= signal;
+        stop.abort(new Error(`interrupted by ${signal}`));
+      };
       process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
       try {
         const summary = await demo(options, { signal: stop.signal });
-        process.exitCode = summary.ok ? 0 : stop.signal.aborted ? 130 : 1;
+        // The shell's convention: 128 + the signal's number (SIGINT 2, SIGTERM 15).
+        process.exitCode = summary.ok ? 0 : stoppedBy === "SIGTERM" ? 143 : stoppedBy === "SIGINT" ? 130 : 1;
       } finally {
         process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
       }

@@ -1,8 +1,10 @@
 import { ConcurrentStage, type Task } from "../internal/pool.js";
 import { callWithRetry, explainRetry, retryPolicy, type ResolvedRetry, type RetryPolicy } from "../retry.js";
-import { isAsyncFunction } from "../internal/promise.js";
+import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { boolean, func, integer, options } from "../internal/validate.js";
+import { duration, showDuration, type Duration } from "../internal/duration.js";
+import { TimeoutError } from "../errors.js";
 import type { CallOptions, Operator, RunContext, Step } from "../plan.js";
 import { StepsAsync, StepsSync } from "../run/steps.js";
 
@@ -23,6 +25,13 @@ export interface MapOptions {
    * element. Async iteration only.
    */
   readonly retry?: RetryPolicy | number | true;
+  /**
+   * A deadline per call (per attempt, with `retry`): milliseconds, or "500ms",
+   * "30s". When it passes, the call's `signal` aborts and the call rejects with
+   * a {@link TimeoutError} (named as `AbortSignal.timeout`'s is), which `retry`
+   * takes as a passing failure. Async iteration only.
+   */
+  readonly timeout?: Duration;
 }
 
 /** `concurrency`, `asCompleted` and `retry`, checked: shared by `map` and `do`. */
@@ -30,14 +39,19 @@ export interface Concurrency {
   readonly concurrency: number;
   readonly asCompleted: boolean;
   readonly retry: ResolvedRetry | undefined;
+  /** Milliseconds per call, and as written for explain. */
+  readonly timeout: number | undefined;
+  readonly timeoutAsWritten: Duration | undefined;
 }
 
 export function concurrencyOptions(operation: string, opts: unknown): Concurrency {
-  const o = options<MapOptions>(operation, opts, ["concurrency", "asCompleted", "retry"]);
+  const o = options<MapOptions>(operation, opts, ["concurrency", "asCompleted", "retry", "timeout"]);
   return {
     concurrency: o.concurrency === undefined ? 1 : integer("concurrency", o.concurrency, 1),
     asCompleted: o.asCompleted === undefined ? false : boolean("asCompleted", o.asCompleted),
     retry: o.retry === undefined || o.retry === (false as never) ? undefined : retryPolicy(o.retry),
+    timeout: o.timeout === undefined ? undefined : duration("timeout", o.timeout),
+    timeoutAsWritten: o.timeout,
   };
 }
 
@@ -46,6 +60,7 @@ export function explainConcurrency(n: Concurrency): string {
   const parts: string[] = [];
   if (n.concurrency !== 1) parts.push(`concurrency: ${n.concurrency}`);
   if (n.asCompleted) parts.push("asCompleted: true");
+  if (n.timeoutAsWritten !== undefined) parts.push(`timeout: ${showDuration(n.timeoutAsWritten)}`);
   if (n.retry) parts.push(explainRetry(n.retry));
   return parts.length ? `, { ${parts.join(", ")} }` : "";
 }
@@ -53,14 +68,64 @@ export function explainConcurrency(n: Concurrency): string {
 /** Why a `map`/`do` node cannot run in sync iteration, if it cannot. */
 export function concurrencyAsyncOnly(label: string, fn: Function, n: Concurrency): string | undefined {
   if (isAsyncFunction(fn)) return `${label} with an async function`;
+  if (n.timeout !== undefined) return `${label} with a timeout runs only in async iteration`;
   return n.retry ? `${label} with retry runs only in async iteration` : undefined;
 }
 
-/** The call a `map`/`do` node makes for an element: with its retry policy, when it has one. */
+/**
+ * The call a `map`/`do` node makes for an element: with its deadline per
+ * attempt and its retry policy, when it has them.
+ */
 export function withRetry(fn: Task, n: Concurrency, context: RunContext): Task {
+  const attempt = n.timeout === undefined ? fn : withTimeout(fn, n.timeout, n.timeoutAsWritten!, context);
   const retry = n.retry;
-  if (retry === undefined) return fn;
-  return (x, options) => callWithRetry(() => fn(x, options), retry, context.clock, context.signal);
+  if (retry === undefined) return attempt;
+  return (x, options) => {
+    // The waits between attempts hang on a linked signal: one listener on the run's, whatever the concurrency.
+    const waits = context.links.link();
+    const done = () => context.links.unlink(waits);
+    return callWithRetry(() => attempt(x, options), retry, context.clock, waits.signal).finally(done);
+  };
+}
+
+/**
+ * `fn` with a deadline: each call gets a signal of its own that aborts with the
+ * run's or when `ms` pass, and then the call rejects with a TimeoutError,
+ * whether or not `fn` listens. The timer goes as soon as the call settles.
+ */
+/** Why a call's deadline timer is cleared: the call settled first. */
+const CALL_SETTLED = Symbol("the call settled");
+
+function withTimeout(fn: Task, ms: number, asWritten: Duration, context: RunContext): Task {
+  const message = `${nameOf(fn)} timed out after ${typeof asWritten === "number" ? `${asWritten} ms` : asWritten}`;
+  return (x) => {
+    const call = context.links.link();
+    const timer = new AbortController();
+    const settled = () => {
+      timer.abort(CALL_SETTLED); // a reason of ours: a default one would build a DOMException per call
+      context.links.unlink(call);
+    };
+    let out: unknown;
+    try {
+      out = fn(x, { signal: call.signal });
+    } catch (error) {
+      settled();
+      throw error;
+    }
+    if (!isPromise(out)) {
+      settled();
+      return out;
+    }
+    const expired = context.clock.sleep(ms, timer.signal).then(
+      () => {
+        const error = new TimeoutError(message);
+        call.abort(error);
+        throw error;
+      },
+      () => new Promise<never>(() => {}), // the call settled first: this side of the race never answers
+    );
+    return Promise.race([out, expired]).finally(settled);
+  };
 }
 
 export interface MapNode extends Concurrency {

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from "../internal/clock.js";
 import { operatorOf } from "../operators/index.js";
 import { isAsyncFunction } from "../internal/promise.js";
 import { options } from "../internal/validate.js";
+import { SignalLinks } from "../internal/links.js";
 import { show } from "../internal/show.js";
 import { END, type Plan, type PlanNode, type RunContext, type Step, type SyncPull } from "../plan.js";
 import { ArraySource, openSourceSync } from "./source.js";
@@ -77,7 +78,7 @@ export function whyAsyncOnly(plan: Plan): string | undefined {
 export function runContext(options: IterateOptions = {}): RunContext & { readonly controller: AbortController } {
   const controller = new AbortController();
   const signal = controller.signal;
-  return { clock: options.clock ?? systemClock, signal, callOptions: { signal }, controller };
+  return { clock: options.clock ?? systemClock, signal, callOptions: { signal }, links: new SignalLinks(signal), controller };
 }
 
 /**
