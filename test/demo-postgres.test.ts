@@ -1,12 +1,14 @@
 // The reverse-ETL example against a real PostgreSQL server through `pg` and a server-side cursor.
 // The test starts a throwaway server with scripts/postgres.sh (CI installs the binaries first).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { Observation } from "streamable-ts";
 import { demo } from "../examples/reverse-etl/main.js";
 import { openWarehouse } from "../examples/reverse-etl/warehouse.js";
 
@@ -62,5 +64,32 @@ test("the PostgreSQL warehouse reads a page at a time and closes its cursor on e
     assert.equal((await warehouse.idsUpdatedIn({ from: new Date("2025-01-01"), to: new Date("2025-01-02") })).length, 54);
   } finally {
     await warehouse.close();
+  }
+});
+
+// Last in this file: it stops the server the tests above share.
+test("PostgreSQL stops mid-run: the job ends by itself, says what was delivered, fails, and delivers nothing twice", { skip }, async () => {
+  process.env.DATABASE_URL = databaseUrl;
+  try {
+    const printed: string[] = [];
+    let stopping: Promise<unknown> | undefined;
+    // A month at 4 calls a second runs for about 4 s: the server stops once the first batch is integrated.
+    const log = (o: Observation) => {
+      if (o.subject === "integrated user batches" && o.elements >= 1) stopping ??= promisify(execFile)("bash", [script, "stop"], { env });
+    };
+    const started = performance.now();
+    const summary = await demo(
+      { interval: { from: new Date("2025-03-01"), to: new Date("2025-04-01") }, rate: 4, concurrency: 3, failRate: 0 },
+      { print: (line) => void printed.push(line), log },
+    );
+    await stopping;
+    const text = printed.join("\n");
+    assert.equal(summary.ok, false, text);
+    assert.match(text, /job {19}FAILED: /, text);
+    assert.match(text, /users delivered {7}\d+ distinct at the API, 0 of them more than once/, text);
+    assert.deepEqual(summary.duplicated, []);
+    assert.ok(performance.now() - started < 60_000, "it ended by itself");
+  } finally {
+    delete process.env.DATABASE_URL;
   }
 });

@@ -100,21 +100,29 @@ export async function demo(options: DemoOptions, { print = console.log, log, sig
   const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
   const job = reverseEtl({ warehouse, interval: options.interval, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, log }, stats);
   print(`The job's plan:\n${job.explain()}\n`);
+  // The run stops on the user's signal, or when the warehouse's connection fails mid-run.
+  const stopRun = new AbortController();
+  const forward = () => stopRun.abort(signal!.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener("abort", forward, { once: true });
+  warehouse.onFailure((error) => stopRun.abort(new Error(`the warehouse failed: ${error.message}`)));
   const started = performance.now();
   let failure: unknown;
   try {
-    await job.run({ signal });
+    await job.run({ signal: stopRun.signal });
   } catch (error) {
     failure = error;
+  } finally {
+    signal?.removeEventListener("abort", forward);
   }
   const elapsedMs = performance.now() - started;
-  const expected = await warehouse.idsUpdatedIn(options.interval);
-  // An API that died cannot say what it holds: the summary then counts nothing as delivered.
+  // A warehouse that failed cannot say what the interval holds; an API that died cannot say what it got.
+  const expected = await warehouse.idsUpdatedIn(options.interval).catch(() => undefined);
   const received = await api.snapshot().catch((error: unknown) => {
     failure ??= error;
     return { requests: [], received: new Map<number, number>(), statuses: {} };
   });
-  await Promise.all([api.close(), warehouse.close()]);
+  await Promise.all([api.close(), warehouse.close().catch(() => {})]);
   const summary = summarize({ stats, expected, log: received, rate: options.rate, elapsedMs, failure });
   print(summary.text);
   return summary;

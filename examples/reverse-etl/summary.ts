@@ -4,8 +4,8 @@ import type { JobStats } from "./job.js";
 
 export interface SummaryInput {
   readonly stats: JobStats;
-  /** Ids of the users in the interval, from the warehouse. */
-  readonly expected: readonly number[];
+  /** Ids of the users in the interval, from the warehouse; undefined when it could not be asked (it failed). */
+  readonly expected: readonly number[] | undefined;
   readonly log: ApiLog;
   readonly rate: number;
   readonly elapsedMs: number;
@@ -46,17 +46,20 @@ export function pacedPerSecond(times: readonly number[], rate: number): number |
 }
 
 export function summarize(input: SummaryInput): Summary {
-  const { stats, expected, log, rate, failure } = input;
+  const { stats, log, rate, failure } = input;
+  const known = input.expected !== undefined;
+  const expected = input.expected ?? [];
   const missing = expected.filter((id) => !log.received.has(id));
   const duplicated = [...log.received].filter(([, n]) => n > 1).map(([id]) => id);
-  const unexpected = [...log.received.keys()].filter((id) => !expected.includes(id));
-  const exactlyOnce = missing.length === 0 && duplicated.length === 0 && unexpected.length === 0;
+  const unexpected = known ? [...log.received.keys()].filter((id) => !expected.includes(id)) : [];
+  const exactlyOnce = known && missing.length === 0 && duplicated.length === 0 && unexpected.length === 0;
   const peak = peakPerSecond(log.requests);
   const paced = pacedPerSecond(log.requests, rate);
   const lines = [
     "",
     "Summary",
-    `  users read            ${stats.usersRead} (the interval holds ${expected.length})`,
+    `  users read            ${stats.usersRead} (${known ? `the interval holds ${expected.length}` : "the warehouse could not say how many the interval holds"})`,
+    `  users delivered       ${log.received.size} distinct at the API, ${duplicated.length} of them more than once`,
     `  batches posted        ${stats.batchesPosted}`,
     `  retries               ${stats.retries}`,
     `  429s received         ${stats.tooManyRequests}`,
@@ -68,7 +71,9 @@ export function summarize(input: SummaryInput): Summary {
     `  elapsed               ${(input.elapsedMs / 1000).toFixed(2)} s`,
     exactlyOnce
       ? `  exactly once          yes: the API holds each of the ${expected.length} users once`
-      : `  exactly once          NO: ${missing.length} missing, ${duplicated.length} duplicated, ${unexpected.length} unexpected`,
+      : known
+        ? `  exactly once          NO: ${missing.length} missing, ${duplicated.length} duplicated, ${unexpected.length} unexpected`
+        : `  exactly once          UNKNOWN: the warehouse failed; ${duplicated.length} duplicated at the API`,
     failure === undefined ? "  job                   succeeded" : `  job                   FAILED: ${(failure as Error).message ?? String(failure)}`,
   ];
   return { ok: exactlyOnce && failure === undefined, text: lines.join("\n"), missing, duplicated, tooManyRequests: stats.tooManyRequests, peak, paced };

@@ -26,6 +26,11 @@ export interface Warehouse {
   usersUpdatedIn(interval: Interval, pageSize?: number): AsyncIterable<UserRow>;
   /** Ids of the users updated in `interval`: what the destination must hold after a run. */
   idsUpdatedIn(interval: Interval): Promise<number[]>;
+  /**
+   * Calls `listener` once if the connection fails (the server stopped, the
+   * network dropped), instead of an unhandled `error` event crashing the process.
+   */
+  onFailure(listener: (error: Error) => void): void;
   close(): Promise<void>;
 }
 
@@ -69,12 +74,21 @@ async function openPglite(): Promise<Warehouse> {
     async idsUpdatedIn({ from, to }) {
       return (await db.query<{ id: number }>(`SELECT id FROM users WHERE ${IN_INTERVAL} ORDER BY id`, [from, to])).rows.map((r) => r.id);
     },
+    onFailure: () => {}, // in this process: it cannot fail apart from it
     close: () => db.close(),
   };
 }
 
 async function openPostgres(url: string): Promise<Warehouse> {
   const client = new pg.Client({ connectionString: url });
+  // A connection lost mid-run is an `error` event on the client: without a listener it would crash the process.
+  let failure: Error | undefined;
+  const listeners: ((error: Error) => void)[] = [];
+  client.on("error", (error) => {
+    if (failure) return;
+    failure = error;
+    for (const listener of listeners.splice(0)) listener(error);
+  });
   await client.connect();
   await client.query(SEED_SQL);
   return {
@@ -84,12 +98,14 @@ async function openPostgres(url: string): Promise<Warehouse> {
       try {
         for (let page = await cursor.read(pageSize); page.length > 0; page = await cursor.read(pageSize)) yield* page;
       } finally {
-        await cursor.close();
+        // A dead connection answers no Close: closing the cursor then would wait forever.
+        if (!failure) await cursor.close();
       }
     },
     async idsUpdatedIn({ from, to }) {
       return (await client.query<{ id: number }>(`SELECT id FROM users WHERE ${IN_INTERVAL} ORDER BY id`, [from, to])).rows.map((r) => r.id);
     },
-    close: () => client.end(),
+    onFailure: (listener) => (failure ? listener(failure) : void listeners.push(listener)),
+    close: () => (failure ? Promise.resolve() : client.end()),
   };
 }
