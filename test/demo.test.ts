@@ -71,7 +71,8 @@ test("the API enforces its bearer token and its rate limit, and fails calls with
 test("the demo's options: defaults, --help, and clear errors", () => {
   const defaults = parseOptions([]);
   assert.notEqual(defaults, "help");
-  assert.deepEqual(defaults, { interval: { from: new Date("2025-04-01"), to: new Date("2025-07-01") }, rate: 16, concurrency: 3, failRate: 0.05 });
+  assert.deepEqual(defaults, { interval: { from: new Date("2025-04-01"), to: new Date("2025-07-01") }, rate: 16, concurrency: 3, failRate: 0.05, timeout: 10_000 });
+  assert.throws(() => parseOptions(["--timeout", "0"]), /--timeout is out of range: "0"/);
   assert.equal(parseOptions(["--help"]), "help");
   assert.throws(() => parseOptions(["--rate", "0"]), /--rate is out of range: "0"/);
   assert.throws(() => parseOptions(["--interval", "2025-02-01/2025-01-01"]), /--interval must be FROM\/TO/);
@@ -170,4 +171,23 @@ test("the API dies mid-run: the job ends by itself, prints its summary and fails
   assert.equal(summary.ok, false, text);
   assert.match(text, /job {19}FAILED: /, text);
   assert.ok(performance.now() - started < 120_000, "it ended within the retries' bound");
+});
+
+test("the API hangs mid-run: each call times out and is retried, then the job ends by itself, fails, and says so", async () => {
+  const printed: string[] = [];
+  // A deadline of 200 ms per call: 6 attempts and their backoff end a stuck batch in about 4 s.
+  const options = parseOptions(["--interval", "2025-03-01/2025-04-01", "--rate", "200", "--fail-rate", "0", "--timeout", "200"]);
+  assert.notEqual(options, "help");
+  let api: Api | undefined;
+  const log = (o: Observation) => {
+    if (o.subject === "integrated user batches" && o.elements === 1) void api?.hang();
+  };
+  const started = performance.now();
+  const summary = await demo(options as Exclude<typeof options, "help">, { print: (line) => void printed.push(line), log, onApi: (a) => (api = a) });
+  const text = printed.join("\n");
+  assert.equal(summary.ok, false, text);
+  assert.match(text, /job {19}FAILED: .*timed out after 200 ms/, text);
+  assert.match(text, /retries {15}([1-9]\d*)/, text);
+  assert.deepEqual(summary.duplicated, []);
+  assert.ok(performance.now() - started < 60_000, "it ended within the retries' bound");
 });

@@ -8,6 +8,9 @@ parentPort!.on("message", async (request: string) => {
   if (request === "snapshot") {
     const log = await api.snapshot();
     parentPort!.postMessage({ reply: "snapshot", value: { requests: log.requests, received: [...log.received], statuses: log.statuses } });
+  } else if (request === "hang") {
+    await api.hang();
+    parentPort!.postMessage({ reply: "hang", value: undefined });
   } else if (request === "close") {
     await api.close();
     parentPort!.postMessage({ reply: "close", value: undefined });

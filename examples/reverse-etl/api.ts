@@ -92,6 +92,8 @@ export interface Api {
   close(): Promise<void>;
   /** Stops the API at once, as a crash would (its worker's thread only). */
   kill?(): Promise<void>;
+  /** From now on, takes requests and never answers them, as a stuck server does. */
+  hang(): Promise<void>;
 }
 
 export async function startApi(options: ApiOptions): Promise<Api> {
@@ -104,7 +106,9 @@ export async function startApi(options: ApiOptions): Promise<Api> {
     res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
   };
 
+  let hanging = false;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (hanging) return; // the request stays open, unanswered
     if (req.method !== "POST" || req.url !== "/users") return reply(res, 404, { error: "not found" });
     if (!hasToken(req.headers.authorization, options.token)) return reply(res, 401, { error: "missing or bad bearer token" });
     const now = clock.now();
@@ -135,6 +139,7 @@ export async function startApi(options: ApiOptions): Promise<Api> {
   return {
     url: `http://127.0.0.1:${port}`,
     snapshot: async () => log,
+    hang: async () => void (hanging = true),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
@@ -191,5 +196,6 @@ export async function startApiWorker(options: Omit<ApiOptions, "clock" | "random
     kill: async () => {
       await worker.terminate();
     },
+    hang: () => ask<void>("hang"),
   };
 }

@@ -14,6 +14,8 @@ export interface JobOptions {
   /** The API's limit: requests per second. */
   readonly rate: number;
   readonly concurrency: number;
+  /** Deadline of one API call in ms, after which it is aborted and retried. @default 10_000 */
+  readonly timeout?: number;
   readonly clock?: Clock;
   /** Where progress lines go; stderr by default. */
   readonly log?: (observation: Observation) => void;
@@ -48,7 +50,7 @@ function raiseForStatus(response: Response): void {
 
 /** Builds the job; nothing runs until it is iterated. */
 export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Response> {
-  const { warehouse, interval, apiUrl, token, rate, concurrency, clock, log } = options;
+  const { warehouse, interval, apiUrl, token, rate, concurrency, timeout = 10_000, clock, log } = options;
 
   async function post(users: User[], { signal }: { signal: AbortSignal }): Promise<Response> {
     const response = await fetch(`${apiUrl}/users`, {
@@ -76,7 +78,7 @@ export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Respons
     .group(100)
     .observe("user batches", observe)
     // A call that hangs (an API that accepts and never answers) times out and is retried: the job always ends.
-    .map(postUsers, { concurrency, timeout: "10s", retry: { attempts: 6, where: isTransient, onRetry: countRetry } })
+    .map(postUsers, { concurrency, timeout, retry: { attempts: 6, where: isTransient, onRetry: countRetry } })
     .do(raiseForStatus)
     .do(countPosted)
     .observe("integrated user batches", observe)

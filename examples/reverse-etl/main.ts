@@ -24,6 +24,7 @@ Options:
   --interval FROM/TO   update times to extract, ISO dates  (default 2025-04-01/2025-07-01)
   --rate N             the API's limit, requests per second (default 16)
   --concurrency N      POSTs at a time                      (default 3)
+  --timeout MS         deadline of one API call, retried    (default 10000)
   --fail-rate X        share of calls the API fails, 0 to 1 (default 0.05)
   --help               this text
 
@@ -37,6 +38,8 @@ export interface DemoOptions {
   readonly rate: number;
   readonly concurrency: number;
   readonly failRate: number;
+  /** Deadline of one API call, in ms. @default 10_000 */
+  readonly timeout?: number;
 }
 
 /** A mistake on the command line: shown with the help text. */
@@ -57,6 +60,7 @@ function parse(argv: string[]): DemoOptions | "help" {
       interval: { type: "string", default: "2025-04-01/2025-07-01" },
       rate: { type: "string", default: "16" },
       concurrency: { type: "string", default: "3" },
+      timeout: { type: "string", default: "10000" },
       "fail-rate": { type: "string", default: "0.05" },
       help: { type: "boolean", default: false },
     },
@@ -76,6 +80,7 @@ function parse(argv: string[]): DemoOptions | "help" {
     rate: number("rate", values.rate, (n) => Number.isInteger(n) && n >= 1),
     concurrency: number("concurrency", values.concurrency, (n) => Number.isInteger(n) && n >= 1),
     failRate: number("fail-rate", values["fail-rate"], (n) => n >= 0 && n < 1),
+    timeout: number("timeout", values.timeout, (n) => Number.isInteger(n) && n >= 1 && n <= 3_600_000),
   };
 }
 
@@ -98,7 +103,7 @@ export async function demo(options: DemoOptions, { print = console.log, log, sig
   const api = await startApiWorker({ rate: options.rate, failRate: options.failRate, token });
   onApi?.(api);
   const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
-  const job = reverseEtl({ warehouse, interval: options.interval, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, log }, stats);
+  const job = reverseEtl({ warehouse, interval: options.interval, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, timeout: options.timeout, log }, stats);
   print(`The job's plan:\n${job.explain()}\n`);
   // The run stops on the user's signal, or when the warehouse's connection fails mid-run.
   const stopRun = new AbortController();
