@@ -191,3 +191,25 @@ test("the API hangs mid-run: each call times out and is retried, then the job en
   assert.deepEqual(summary.duplicated, []);
   assert.ok(performance.now() - started < 60_000, "it ended within the retries' bound");
 });
+
+test("npm run demo: Ctrl-C during start-up stops at once, says so and exits with 130", async () => {
+  const main = fileURLToPath(new URL("../examples/reverse-etl/main.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", main]);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  // The embedded database takes seconds to start: the signal comes as soon as it says it starts.
+  let signalled = 0;
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+    if (signalled === 0 && /starting the warehouse/.test(stderr)) {
+      signalled = performance.now();
+      child.kill("SIGINT");
+    }
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /stopped during start-up: interrupted by SIGINT; nothing was read or sent/);
+  assert.doesNotMatch(stdout, /The job's plan/, "the job never started");
+  assert.ok(performance.now() - signalled < 3000, `it took ${Math.round(performance.now() - signalled)} ms to act`);
+});

@@ -91,16 +91,49 @@ export interface DemoOutput {
   readonly log?: JobOptions["log"];
   /** Stops the job: the calls in flight are aborted, the warehouse's reader is closed, and the summary says so. */
   readonly signal?: AbortSignal;
+  /** Told of each start-up step as it begins (the CLI prints them on stderr). */
+  readonly starting?: (step: string) => void;
   /** Told of the API once it runs: fault tests kill it mid-run. */
   readonly onApi?: (api: Api) => void;
 }
 
+/** A stop that came before the job could start: nothing was read or sent. */
+export class StoppedDuringStartUp extends Error {}
+
+/**
+ * `starting`, unless `signal` aborts first: then it rejects at once with a
+ * {@link StoppedDuringStartUp}, and what `starting` opens later is `close`d.
+ */
+function unlessStopped<T>(starting: Promise<T>, signal: AbortSignal | undefined, close: (opened: T) => Promise<unknown>): Promise<T> {
+  if (signal === undefined) return starting;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(new StoppedDuringStartUp(`stopped during start-up: ${(signal.reason as Error)?.message ?? String(signal.reason)}`));
+      starting.then(close, () => {}).catch(() => {});
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    starting.then(
+      (opened) => (signal.removeEventListener("abort", onAbort), resolve(opened)),
+      (error: unknown) => (signal.removeEventListener("abort", onAbort), reject(error)),
+    );
+  });
+}
+
 /** Runs the whole demo and returns its summary (`ok` tells the exit code). */
-export async function demo(options: DemoOptions, { print = console.log, log, signal, onApi }: DemoOutput = {}): Promise<Summary> {
+export async function demo(options: DemoOptions, { print = console.log, log, signal, starting, onApi }: DemoOutput = {}): Promise<Summary> {
   // The API's secret: from the environment, else a fresh one per run (never a constant in code).
   const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
-  const warehouse = await openWarehouse();
-  const api = await startApiWorker({ rate: options.rate, failRate: options.failRate, token });
+  // Start-up takes seconds (PGlite seeds 20,000 users): a stop meanwhile acts at once, and what opens later is closed.
+  starting?.(process.env.DATABASE_URL ? "connecting to the warehouse at DATABASE_URL" : "starting the warehouse (embedded PostgreSQL, seeding 20,000 users)");
+  const warehouse = await unlessStopped(openWarehouse(), signal, (w) => w.close());
+  starting?.("starting the API");
+  const api = await unlessStopped(startApiWorker({ rate: options.rate, failRate: options.failRate, token }), signal, (a) => a.close()).catch(
+    async (error: unknown) => {
+      await warehouse.close();
+      throw error;
+    },
+  );
   onApi?.(api);
   const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
   const job = reverseEtl({ warehouse, interval: options.interval, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, timeout: options.timeout, log }, stats);
@@ -146,10 +179,16 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         stop.abort(new Error(`interrupted by ${signal}`));
       };
       process.once("SIGINT", interrupt).once("SIGTERM", interrupt);
+      // The shell's convention: 128 + the signal's number (SIGINT 2, SIGTERM 15).
+      const stoppedCode = () => (stoppedBy === "SIGTERM" ? 143 : 130);
       try {
-        const summary = await demo(options, { signal: stop.signal });
-        // The shell's convention: 128 + the signal's number (SIGINT 2, SIGTERM 15).
-        process.exitCode = summary.ok ? 0 : stoppedBy === "SIGTERM" ? 143 : stoppedBy === "SIGINT" ? 130 : 1;
+        const summary = await demo(options, { signal: stop.signal, starting: (step) => console.error(`${step}...`) });
+        process.exitCode = summary.ok ? 0 : stoppedBy ? stoppedCode() : 1;
+      } catch (error) {
+        if (!(error instanceof StoppedDuringStartUp)) throw error;
+        console.error(`${error.message}; nothing was read or sent`);
+        // The embedded database's start cannot be cancelled and would hold the process until it is done.
+        process.exit(stoppedCode());
       } finally {
         process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
       }
