@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from "./internal/clock.js";
-import { duration, showDuration, type Duration } from "./internal/duration.js";
-import { nameOf } from "./internal/show.js";
+import { duration, type Duration } from "./internal/duration.js";
+import { nameOf, show } from "./internal/show.js";
 import { func, integer, options } from "./internal/validate.js";
-import { Window } from "./operators/throttle.js";
+import { memoryStore, type Quota, type ThrottleStore } from "./quota.js";
 
 /** Options of {@link throttling}. */
 export interface ThrottlingOptions {
@@ -10,6 +10,18 @@ export interface ThrottlingOptions {
   readonly upTo: number;
   /** The window: milliseconds, or "500ms", "1s", "2m", "1h". */
   readonly per: Duration;
+  /**
+   * Where a call's place in the window starts and ends. `"settled"` (the
+   * default): from the call's start until `per` after it settles, so however long
+   * requests take on the way, no more than `upTo` reach the API in any `per`.
+   * `"start"`: from the call's start, for `per`.
+   * @default "settled"
+   */
+  readonly from?: "start" | "settled";
+  /** Where the window is kept: this process by default; a shared store lets processes share the quota. */
+  readonly store?: ThrottleStore;
+  /** The quota's name in `store` (needed with one): wrappers with the same key share one window. */
+  readonly key?: string;
   readonly clock?: Clock;
 }
 
@@ -20,14 +32,17 @@ function signalOf(args: unknown[]): AbortSignal | undefined {
 }
 
 /**
- * Wraps `fn` so that its calls, from anywhere and however concurrent, start at
- * most `upTo` times in any sliding window of `per`; calls wait their turn in the
- * order they were made. Where `.throttle` paces the elements of one stream, this
- * paces the calls themselves: wrapped inside `retry`, every attempt counts
- * against the destination's limit, so retries cannot push it over. A call whose
- * last argument is `{ signal }` (as `map` and `do` pass) stops waiting when it aborts.
+ * Wraps `fn` so that its calls, from anywhere and however concurrent, keep to a
+ * quota: at most `upTo` in any sliding window of `per`. By default a call holds
+ * its place from its start until `per` after it settles (`from: "settled"`), so
+ * the API never sees more than `upTo` requests arrive in any `per`, whatever the
+ * latency between here and there. Calls wait their turn in the order they were
+ * made. Where `.throttle` paces the elements of one stream, this paces the calls
+ * themselves: wrapped inside `retry`, every attempt counts. A call whose last
+ * argument is `{ signal }` (as `map` and `do` pass) stops waiting when it aborts,
+ * and takes no place.
  *
- * @throws RangeError, TypeError when `upTo` or `per` is invalid, at once.
+ * @throws RangeError, TypeError when an option is invalid, at once.
  * @example At most 2 calls per second
  * ```ts
  * const post = throttling(async (batch: number[]) => batch.length, { upTo: 2, per: "1s" });
@@ -36,24 +51,28 @@ function signalOf(args: unknown[]): AbortSignal | undefined {
  */
 export function throttling<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, opts: ThrottlingOptions): (...args: A) => Promise<Awaited<R>> {
   func("fn", fn);
-  const o = options<ThrottlingOptions>("throttling", opts, ["upTo", "per", "clock"]);
-  const upTo = integer("upTo", o.upTo, 1);
-  const per = duration("per", o.per);
-  const clock = o.clock ?? systemClock;
-  const window = new Window(upTo);
-  /** Settles when the previous caller has its turn: turns are taken in call order. */
-  let previous: Promise<unknown> = Promise.resolve();
+  const o = options<ThrottlingOptions>("throttling", opts, ["upTo", "per", "from", "store", "key", "clock"]);
+  const from = o.from ?? "settled";
+  if (from !== "start" && from !== "settled") throw new TypeError(`\`from\` must be "start" or "settled", got ${show(o.from)}`);
+  const quota: Quota = { upTo: integer("upTo", o.upTo, 1), per: duration("per", o.per), from };
+  if (o.store !== undefined && (o.store === null || typeof (o.store as Partial<ThrottleStore>).acquire !== "function")) {
+    throw new TypeError(`\`store\` must have \`acquire(key, quota, signal)\`, got ${show(o.store)}`);
+  }
+  if (o.key !== undefined && (typeof o.key !== "string" || o.key === "")) throw new TypeError(`\`key\` must be a non-empty string, got ${show(o.key)}`);
+  if (o.store !== undefined && o.key === undefined) throw new TypeError("`throttling` with a `store` needs a `key`: the quota's name in it");
+  const store = o.store ?? memoryStore({ clock: o.clock ?? systemClock });
+  const key = o.key ?? "throttling";
 
   const throttled = async (...args: A): Promise<Awaited<R>> => {
-    const signal = signalOf(args);
-    const turn = previous.then(async () => {
-      for (let wait; (wait = window.earliest(per) - clock.now()) > 0; ) await clock.sleep(wait, signal);
-      window.record(clock.now());
-    });
-    previous = turn.catch(() => {}); // an aborted caller does not block the ones after it
-    await turn;
-    return (await fn(...args)) as Awaited<R>;
+    const place = await store.acquire(key, quota, signalOf(args));
+    try {
+      return (await fn(...args)) as Awaited<R>;
+    } finally {
+      await place.release();
+    }
   };
-  Object.defineProperty(throttled, "name", { value: `throttling(${nameOf(fn)}, ${upTo} per ${showDuration(o.per!)})` });
+  const per = typeof o.per === "string" ? o.per : `${o.per}ms`;
+  const shared = o.key === undefined ? "" : `, shared ${JSON.stringify(o.key)}`;
+  Object.defineProperty(throttled, "name", { value: `throttling(${nameOf(fn)}, ${quota.upTo} per ${per} from ${from}${shared})` });
   return throttled;
 }

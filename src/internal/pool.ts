@@ -11,6 +11,13 @@ export interface PoolOptions {
   readonly concurrency: number;
   /** Yield in completion order instead of upstream order. */
   readonly asCompleted: boolean;
+  /**
+   * Pull one element beyond the free slots, to start it the moment a slot frees.
+   * Off after a `throttle`, which stamps an element when it leaves: an element
+   * pulled ahead would start its call later than its stamp, and more than the
+   * quota could start in a window. @default true
+   */
+  readonly pullAhead?: boolean;
 }
 
 /** One submitted element: its outcome, once settled, kept in place (no object per outcome: a hot path). */
@@ -43,6 +50,8 @@ export class ConcurrentStage implements AsyncPull {
   readonly #options: CallOptions;
   readonly #concurrency: number;
   readonly #asCompleted: boolean;
+  /** Elements submitted and not yet yielded, at most, before waiting: `concurrency + 1`, or `concurrency` without pull-ahead. */
+  readonly #submittedAtMost: number;
 
   /** Submitted and not yet yielded, in upstream order (in order) or completion order (as completed). */
   readonly #queue: Entry[] = [];
@@ -65,6 +74,7 @@ export class ConcurrentStage implements AsyncPull {
     this.#options = options;
     this.#concurrency = pool.concurrency;
     this.#asCompleted = pool.asCompleted;
+    this.#submittedAtMost = pool.pullAhead === false ? pool.concurrency : pool.concurrency + 1;
   }
 
   #submitted(): number {
@@ -72,7 +82,7 @@ export class ConcurrentStage implements AsyncPull {
   }
 
   next(): Pulled {
-    while (!this.#closed && !this.#upstreamDone && this.#submitted() <= this.#concurrency) {
+    while (!this.#closed && !this.#upstreamDone && this.#submitted() < this.#submittedAtMost) {
       let pulled: Pulled;
       try {
         pulled = this.#upstream.next();

@@ -4,6 +4,7 @@ import { nameOf } from "../internal/show.js";
 import { func } from "../internal/validate.js";
 import type { CallOptions, Operator, Step } from "../plan.js";
 import { StepsAsync, StepsSync } from "../run/steps.js";
+import { ThrottleAsync } from "./throttle.js";
 import { concurrencyAsyncOnly, concurrencyOptions, explainConcurrency, withRetry, type Concurrency } from "./map.js";
 
 export interface DoNode extends Concurrency {
@@ -32,6 +33,7 @@ export const doOperator: Operator<DoNode> = {
       const out = effect(x, options);
       return isPromise(out) ? Promise.resolve(out).then(() => x) : x;
     };
-    return new ConcurrentStage(up, task, n, context.callOptions);
+    // Right after a throttle, no element is pulled ahead of a free slot: each call starts when its element is stamped.
+    return new ConcurrentStage(up, task, { ...n, pullAhead: !(up instanceof ThrottleAsync) }, context.callOptions);
   },
 };

@@ -7,6 +7,7 @@ import { duration, showDuration, type Duration } from "../internal/duration.js";
 import { TimeoutError } from "../errors.js";
 import type { CallOptions, Operator, RunContext, Step } from "../plan.js";
 import { StepsAsync, StepsSync } from "../run/steps.js";
+import { ThrottleAsync } from "./throttle.js";
 
 /** Options of `map` and `do`. */
 export interface MapOptions {
@@ -150,5 +151,5 @@ export const map: Operator<MapNode> = {
   async: (up, n, context) =>
     n.concurrency === 1
       ? new StepsAsync(up, [map.step!(n, "async", context)!], context)
-      : new ConcurrentStage(up, withRetry(n.into, n, context), n, context.callOptions),
+      : new ConcurrentStage(up, withRetry(n.into, n, context), { ...n, pullAhead: !(up instanceof ThrottleAsync) }, context.callOptions),
 };

@@ -54,7 +54,7 @@ export class Window {
  * emission never comes before the (k - upTo)-th plus `per`. Pulls first, then
  * waits what the window requires; the end of the stream is not delayed.
  */
-class ThrottleAsync implements AsyncPull {
+export class ThrottleAsync implements AsyncPull {
   readonly #upstream: AsyncPull;
   readonly #node: ThrottleNode;
   readonly #clock: Clock;
