@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { stream } from "streamable-ts";
+import { memoryStore, stream } from "streamable-ts";
 import { ManualClock, runOnClock, settle, timeline } from "./support/clock.js";
 import { CountingSource, err, fail } from "./support/modes.js";
 
@@ -111,4 +111,19 @@ test("property: no window of `per` holds more than `upTo` emissions, and none is
     ),
     { numRuns: 100 },
   );
+});
+
+test("throttle with a store and a key: two streams share one window", async () => {
+  const clock = new ManualClock();
+  const store = memoryStore({ clock });
+  const times: string[] = [];
+  const paced = (name: string) =>
+    stream([1, 2])
+      .throttle(1, { per: "1s", store, key: "api" })
+      .do(() => void times.push(`${name}@${clock.now()}`))
+      .run({ clock });
+  await runOnClock(clock, Promise.all([paced("a"), paced("b")]));
+  assert.deepEqual(times.map((t) => Number(t.split("@")[1])), [0, 1000, 2000, 3000], `one window for both: ${times}`);
+  assert.equal(stream([1]).throttle(2, { per: "1s", store, key: "api-2" }).explain(), 'stream(Array(1))\n  .throttle(2, { per: "1s", key: "api-2" })');
+  assert.throws(() => stream([1]).throttle(1, { per: 1, store }), /takes `store` and `key` together/);
 });

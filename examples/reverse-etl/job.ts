@@ -63,8 +63,9 @@ export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Respons
     if (isTransient(new HttpError(response))) throw new HttpError(response); // retried
     return response; // a 4xx is for raiseForStatus: retrying will not fix it
   }
-  // Every call counts against the API's limit, retries included, with 30 ms of room for the trip to the API.
-  const postUsers = throttling(post, { upTo: rate, per: 1030, clock });
+  // Every call counts against the API's limit, retries included. A call holds its place until a second after
+  // it settles (from: "settled", the default), so the API never sees more than `rate` in a second, whatever the trip takes.
+  const postUsers = throttling(post, { upTo: rate, per: "1s", clock });
   const toUser = (row: UserRow): User => ({ id: row.id, email: row.email, name: row.name });
   const countRead = () => void stats.usersRead++;
   const countPosted = () => void stats.batchesPosted++;

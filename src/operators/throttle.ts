@@ -1,12 +1,18 @@
 import type { Clock } from "../internal/clock.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import { integer, options } from "../internal/validate.js";
+import { show } from "../internal/show.js";
+import type { ThrottleStore } from "../quota.js";
 import { END, type AsyncPull, type Operator, type RunContext } from "../plan.js";
 
 /** Options of `throttle`. */
 export interface ThrottleOptions {
   /** The sliding window: at most `upTo` emissions in any `per`. */
   readonly per: Duration;
+  /** Where the window is kept, to share it (with other streams, or processes through a shared store). */
+  readonly store?: ThrottleStore;
+  /** The quota's name in `store` (needed with one). */
+  readonly key?: string;
 }
 
 export interface ThrottleNode {
@@ -16,12 +22,19 @@ export interface ThrottleNode {
   readonly per: number;
   /** `per` as written, for explain. */
   readonly perAsWritten: Duration;
+  readonly store: ThrottleStore | undefined;
+  readonly key: string | undefined;
 }
 
 export function throttleNode(upTo: unknown, opts: unknown): ThrottleNode {
-  const o = options<ThrottleOptions>("throttle", opts, ["per"]);
+  const o = options<ThrottleOptions>("throttle", opts, ["per", "store", "key"]);
   if (o.per === undefined) throw new TypeError("`throttle` needs `per`, the window: throttle(16, { per: \"1s\" })");
-  return Object.freeze({ op: "throttle", upTo: integer("upTo", upTo, 1), per: duration("per", o.per), perAsWritten: o.per });
+  if (o.store !== undefined && (o.store === null || typeof (o.store as Partial<ThrottleStore>).acquire !== "function")) {
+    throw new TypeError(`\`store\` must have \`acquire(key, quota, signal)\`, got ${show(o.store)}`);
+  }
+  if (o.key !== undefined && (typeof o.key !== "string" || o.key === "")) throw new TypeError(`\`key\` must be a non-empty string, got ${show(o.key)}`);
+  if ((o.store === undefined) !== (o.key === undefined)) throw new TypeError("`throttle` takes `store` and `key` together: the store, and the quota's name in it");
+  return Object.freeze({ op: "throttle", upTo: integer("upTo", upTo, 1), per: duration("per", o.per), perAsWritten: o.per, store: o.store, key: o.key });
 }
 
 /**
@@ -78,11 +91,17 @@ export class ThrottleAsync implements AsyncPull {
     } catch (e) {
       error = { error: e };
     }
-    // A timer may fire a little early against `now()`: wait until the window truly allows it.
-    for (let wait; (wait = this.#window.earliest(this.#node.per) - this.#clock.now()) > 0; ) {
-      await this.#clock.sleep(wait, this.#signal);
+    const { store, key, upTo, per } = this.#node;
+    if (store !== undefined) {
+      // A shared window: the element's place lasts `per` from when it goes.
+      await (await store.acquire(key!, { upTo, per, from: "start" }, this.#signal)).release();
+    } else {
+      // A timer may fire a little early against `now()`: wait until the window truly allows it.
+      for (let wait; (wait = this.#window.earliest(per) - this.#clock.now()) > 0; ) {
+        await this.#clock.sleep(wait, this.#signal);
+      }
+      this.#window.record(this.#clock.now());
     }
-    this.#window.record(this.#clock.now());
     if (error) throw error.error;
     return pulled!;
   }
@@ -94,6 +113,6 @@ export class ThrottleAsync implements AsyncPull {
 }
 
 export const throttle: Operator<ThrottleNode> = {
-  explain: (n) => `throttle(${n.upTo}, { per: ${showDuration(n.perAsWritten)} })`,
+  explain: (n) => `throttle(${n.upTo}, { per: ${showDuration(n.perAsWritten)}${n.key === undefined ? "" : `, key: ${JSON.stringify(n.key)}`} })`,
   async: (up, n, context) => new ThrottleAsync(up, n, context),
 };
