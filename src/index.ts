@@ -13,4 +13,4 @@ export { systemClock } from "./internal/clock.js";
 export { retrying, type RetryPolicy, type RetryingOptions, type Backoff } from "./retry.js";
 export { throttling, type ThrottlingOptions } from "./throttling.js";
 export { TimeoutError } from "./errors.js";
-export { memoryStore, type Quota, type Place, type ThrottleStore } from "./quota.js";
+export { memoryStore, ThrottleStoreError, type Quota, type Place, type ThrottleStore } from "./quota.js";

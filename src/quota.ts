@@ -168,3 +168,12 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
     );
   });
 }
+
+/**
+ * A shared store could not answer (its server is unreachable, a script
+ * failed): the error a store throws in place of the engine's own, with it as
+ * `cause`. `retry` takes it as a passing failure, as any error.
+ */
+export class ThrottleStoreError extends Error {
+  override readonly name = "ThrottleStoreError";
+}
