@@ -21,6 +21,8 @@ export interface ApiOptions {
   readonly clock?: Clock;
   /** Where the 503s come from; `Math.random` by default. */
   readonly random?: () => number;
+  /** How long the API takes to answer an accepted batch, in ms: a fixed number, or [least, most] drawn at random. @default 0 */
+  readonly latencyMs?: number | readonly [number, number];
   /** The largest request body taken, in bytes; a larger one is answered 413 without being read whole. @default MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
 }
@@ -120,6 +122,9 @@ export async function startApi(options: ApiOptions): Promise<Api> {
     log.requests.push(now);
     if (random() < options.failRate) return reply(res, 503, { error: "temporarily unavailable" });
     const users = parseBatch(await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES));
+    const latency = options.latencyMs ?? 0;
+    const wait = typeof latency === "number" ? latency : latency[0] + random() * (latency[1] - latency[0]);
+    if (wait > 0) await clock.sleep(wait);
     for (const user of users) log.received.set(user.id, (log.received.get(user.id) ?? 0) + 1);
     reply(res, 201, { received: users.length });
   };

@@ -3,7 +3,7 @@
  * warehouse to a third-party API, in batches of 100, within the API's rate
  * limit, three calls at a time, retrying what fails for a passing reason.
  */
-import { stream, throttling, type Clock, type Observation, type Stream } from "streamable-ts";
+import { stream, throttling, type Clock, type Observation, type Stream, type ThrottleStore } from "streamable-ts";
 import type { Interval, UserRow, Warehouse } from "./warehouse.js";
 
 export interface JobOptions {
@@ -17,6 +17,10 @@ export interface JobOptions {
   /** Deadline of one API call in ms, after which it is aborted and retried. @default 10_000 */
   readonly timeout?: number;
   readonly clock?: Clock;
+  /** Where the API's quota is kept: this process by default; a shared store (Redis) when processes share it. */
+  readonly store?: ThrottleStore;
+  /** Rows to load instead of reading the interval from the warehouse (a share handed to this process). */
+  readonly rows?: AsyncIterable<UserRow> | Iterable<UserRow>;
   /** Where progress lines go; stderr by default. */
   readonly log?: (observation: Observation) => void;
 }
@@ -50,7 +54,7 @@ function raiseForStatus(response: Response): void {
 
 /** Builds the job; nothing runs until it is iterated. */
 export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Response> {
-  const { warehouse, interval, apiUrl, token, rate, concurrency, timeout = 10_000, clock, log } = options;
+  const { warehouse, interval, apiUrl, token, rate, concurrency, timeout = 10_000, clock, store, rows, log } = options;
 
   async function post(users: User[], { signal }: { signal: AbortSignal }): Promise<Response> {
     const response = await fetch(`${apiUrl}/users`, {
@@ -65,14 +69,14 @@ export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Respons
   }
   // Every call counts against the API's limit, retries included. A call holds its place until a second after
   // it settles (from: "settled", the default), so the API never sees more than `rate` in a second, whatever the trip takes.
-  const postUsers = throttling(post, { upTo: rate, per: "1s", clock });
+  const postUsers = throttling(post, store ? { upTo: rate, per: "1s", clock, store, key: "demo-api" } : { upTo: rate, per: "1s", clock });
   const toUser = (row: UserRow): User => ({ id: row.id, email: row.email, name: row.name });
   const countRead = () => void stats.usersRead++;
   const countPosted = () => void stats.batchesPosted++;
   const countRetry = () => void stats.retries++;
   const observe = log && { do: log };
 
-  return stream(warehouse.usersUpdatedIn(interval, 250))
+  return stream<UserRow>(rows ?? warehouse.usersUpdatedIn(interval, 250))
     .do(countRead)
     .map(toUser)
     .observe("users", observe)

@@ -11,7 +11,9 @@ import { ThrottleStoreError, type Place, type Quota, type ThrottleStore } from "
  * process's. KEYS[1]: the places, a sorted set of ids scored by the time each
  * place ends; a call in flight holds a lease (`f:` id) until it is released,
  * then its place ends `per` after the release (`s:` id). KEYS[2]: the quota as
- * set, so two settings for one key are caught. Every write sets an expiry.
+ * set, so two settings for one key are caught. KEYS[3]: a hold after Redis lost
+ * its state (a caller that used the key finds it gone), when nothing is granted
+ * for `per`. Every write sets an expiry.
  *
  * Answers: {1} granted; {0, ms, inFlight} ask again in `ms` (the oldest place
  * ends then, or it is a lease that a release may end sooner); {-1, setting} the
@@ -30,10 +32,18 @@ if op == 'release' then
   end
   return {1}
 end
+local hold = redis.call('PTTL', KEYS[3])
+if hold > 0 then return {0, hold, 0} end
 local setting = ARGV[3] .. ' per ' .. ARGV[4] .. ' ms from ' .. from
 local stored = redis.call('GET', KEYS[2])
 if stored and stored ~= setting then return {-1, stored} end
 redis.call('SET', KEYS[2], setting, 'PX', ttl)
+if not stored and ARGV[7] == '1' then
+  -- The caller used this key before, and Redis holds nothing of it: Redis restarted and lost its grants.
+  -- Grant nothing for per, to every process, while the grants it lost may still count at the API.
+  redis.call('SET', KEYS[3], '1', 'PX', per)
+  return {0, per, 0}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < upTo then
   if from == 'start' then redis.call('ZADD', KEYS[1], now + per, 's:' .. id)
@@ -107,6 +117,8 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
   let failing = false;
   let counter = 0;
   const turns = new Map<string, Promise<unknown>>();
+  /** Keys this store was granted on: finding one of them gone from Redis means Redis lost its state. */
+  const used = new Set<string>();
 
   const run = async (keys: string[], args: string[]): Promise<unknown[]> => {
     const digest = SCRIPT_SHA;
@@ -149,13 +161,16 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
   };
 
   const take = async (key: string, quota: Quota, signal: AbortSignal | undefined): Promise<Place> => {
-    const keys = [`${prefix}${key}`, `${prefix}${key}:quota`];
+    const keys = [`${prefix}${key}`, `${prefix}${key}:quota`, `${prefix}${key}:hold`];
     const id = `${process.pid}:${++counter}:${Math.random().toString(36).slice(2, 10)}`;
-    const args = ["acquire", id, String(quota.upTo), String(quota.per), quota.from, String(leaseMs)];
+    const args = ["acquire", id, String(quota.upTo), String(quota.per), quota.from, String(leaseMs), used.has(key) ? "1" : "0"];
     for (;;) {
       const answer = await ask(keys, args, quota.per, signal);
       const verdict = Number(answer[0]);
-      if (verdict === 1) break;
+      if (verdict === 1) {
+        used.add(key);
+        break;
+      }
       if (verdict === -1) {
         throw new Error(`the quota "${key}" is set as ${String(answer[1])} already; this call asks for ${quota.upTo} per ${quota.per} ms from ${quota.from}`);
       }
@@ -168,7 +183,7 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
       release: async () => {
         if (released) return;
         released = true;
-        await ask(keys, ["release", id, String(quota.upTo), String(quota.per), quota.from, String(leaseMs)], quota.per, undefined).catch(() => {
+        await ask(keys, ["release", id, String(quota.upTo), String(quota.per), quota.from, String(leaseMs), "1"], quota.per, undefined).catch(() => {
           // An unreachable Redis: the lease ends the place instead.
         });
       },

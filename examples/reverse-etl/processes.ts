@@ -1,0 +1,62 @@
+/**
+ * `npm run demo -- --processes N`: the job over N OS processes, each loading
+ * its share of the rows to the same API, all under one quota kept in Redis
+ * (REDIS_URL, or a local redis-server that scripts/redis.sh starts on a free
+ * port). The parent reads the interval (the embedded database belongs to one
+ * process) and hands each process its share.
+ */
+import { execFileSync, fork } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import type { JobStats } from "./job.js";
+import type { ShareConfig, ShareReport } from "./share.js";
+import type { UserRow } from "./warehouse.js";
+
+/** Splits `rows` into `weights.length` contiguous shares, sized in proportion to the weights. */
+export function splitRows<T>(rows: readonly T[], weights: readonly number[]): T[][] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const shares: T[][] = [];
+  let start = 0;
+  let cumulative = 0;
+  for (const w of weights) {
+    cumulative += w;
+    const end = Math.round((rows.length * cumulative) / total);
+    shares.push(rows.slice(start, end));
+    start = end;
+  }
+  return shares;
+}
+
+/** Runs one process per share and gathers what they report: stats summed, failures listed. */
+export async function runInProcesses(shares: readonly (readonly UserRow[])[], config: ShareConfig): Promise<{ stats: JobStats; failures: string[] }> {
+  const entry = fileURLToPath(new URL("./share.ts", import.meta.url));
+  const children = shares.map((rows) => {
+    const child = fork(entry, [], { execArgv: ["--import", "tsx"], env: { ...process.env, DEMO_SHARE: JSON.stringify(config) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.send({ rows });
+    const report = new Promise<ShareReport>((resolve) => child.once("message", (m: ShareReport) => resolve(m)));
+    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    return Promise.race([report, exited.then(([code, signal]): ShareReport => ({ stats: { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 }, failure: `a process exited (${signal ?? code}) without a report` }))]).then(
+      async (r) => (await exited, r),
+    );
+  });
+  const reports = await Promise.all(children);
+  const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
+  for (const r of reports) for (const k of Object.keys(stats) as (keyof JobStats)[]) stats[k] += r.stats[k];
+  return { stats, failures: reports.flatMap((r) => (r.failure ? [r.failure] : [])) };
+}
+
+/** A Redis to share the quota through: REDIS_URL, or a throwaway local one (stopped by `stop`). */
+export async function localRedis({ fromEnvironment = true } = {}): Promise<{ url: string; stop: () => void }> {
+  if (fromEnvironment && process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const script = fileURLToPath(new URL("../../scripts/redis.sh", import.meta.url));
+  const env = { ...process.env, REDIS_TEST_PORT: String(port) };
+  const out = execFileSync("bash", [script, "start"], { encoding: "utf8", env });
+  return { url: /REDIS_URL=(\S+)/.exec(out)![1]!, stop: () => void execFileSync("bash", [script, "stop"], { env }) };
+}
