@@ -71,7 +71,7 @@ test("the API enforces its bearer token and its rate limit, and fails calls with
 test("the demo's options: defaults, --help, and clear errors", () => {
   const defaults = parseOptions([]);
   assert.notEqual(defaults, "help");
-  assert.deepEqual(defaults, { interval: { from: new Date("2025-04-01"), to: new Date("2025-07-01") }, rate: 16, concurrency: 3, failRate: 0.05, timeout: 10_000 });
+  assert.deepEqual(defaults, { interval: { from: new Date("2025-04-01"), to: new Date("2025-07-01") }, rate: 16, concurrency: 3, failRate: 0.05, timeout: 10_000, processes: 1 });
   assert.throws(() => parseOptions(["--timeout", "0"]), /--timeout is out of range: "0"/);
   assert.equal(parseOptions(["--help"]), "help");
   assert.throws(() => parseOptions(["--rate", "0"]), /--rate is out of range: "0"/);

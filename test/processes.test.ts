@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startApi, type Api } from "../examples/reverse-etl/api.js";
+import { demo, parseOptions } from "../examples/reverse-etl/main.js";
 import { localRedis, runInProcesses, splitRows } from "../examples/reverse-etl/processes.js";
 import { peakPerSecond } from "../examples/reverse-etl/summary.js";
 import type { UserRow } from "../examples/reverse-etl/warehouse.js";
@@ -79,3 +80,16 @@ for (const downMs of [200, 2000]) {
     });
   });
 }
+
+test("npm run demo -- --processes 3: the demo's job over three processes, one quota, every user once", { skip }, async () => {
+  const printed: string[] = [];
+  const options = parseOptions(["--interval", "2025-03-01/2025-03-15", "--rate", "50", "--fail-rate", "0.05", "--processes", "3"]);
+  assert.notEqual(options, "help");
+  const summary = await demo(options as Exclude<typeof options, "help">, { print: (line) => void printed.push(line), log: () => {} });
+  const text = printed.join("\n");
+  assert.ok(summary.ok, text);
+  assert.equal(summary.tooManyRequests, 0, text);
+  assert.ok(summary.peak <= 50, text);
+  assert.match(text, /exactly once {10}yes/);
+  assert.throws(() => parseOptions(["--processes", "0"]), /--processes is out of range: "0"/);
+});

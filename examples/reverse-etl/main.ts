@@ -7,8 +7,10 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { startApiWorker, type Api } from "./api.js";
 import { reverseEtl, type JobOptions, type JobStats } from "./job.js";
-import { openWarehouse, type Interval } from "./warehouse.js";
+import { openWarehouse, type Interval, type Warehouse } from "./warehouse.js";
 import { summarize, type Summary } from "./summary.js";
+import { localRedis, runInProcesses, splitRows } from "./processes.js";
+import { stream } from "streamable-ts";
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -25,12 +27,15 @@ Options:
   --rate N             the API's limit, requests per second (default 16)
   --concurrency N      POSTs at a time                      (default 3)
   --timeout MS         deadline of one API call, retried    (default 10000)
+  --processes N        OS processes sharing one quota through Redis (default 1)
   --fail-rate X        share of calls the API fails, 0 to 1 (default 0.05)
   --help               this text
 
 Environment:
   DATABASE_URL         read from this PostgreSQL server (through pg, with a cursor)
   DEMO_API_TOKEN       the local API's bearer token (default: a random one per run)
+  REDIS_URL            with --processes, share the quota through this Redis
+                       (default: a local redis-server on a free port, stopped at the end)
 `;
 
 export interface DemoOptions {
@@ -40,6 +45,8 @@ export interface DemoOptions {
   readonly failRate: number;
   /** Deadline of one API call, in ms. @default 10_000 */
   readonly timeout?: number;
+  /** OS processes to run the job in, sharing one quota through Redis. @default 1 */
+  readonly processes?: number;
 }
 
 /** A mistake on the command line: shown with the help text. */
@@ -61,6 +68,7 @@ function parse(argv: string[]): DemoOptions | "help" {
       rate: { type: "string", default: "16" },
       concurrency: { type: "string", default: "3" },
       timeout: { type: "string", default: "10000" },
+      processes: { type: "string", default: "1" },
       "fail-rate": { type: "string", default: "0.05" },
       help: { type: "boolean", default: false },
     },
@@ -81,6 +89,7 @@ function parse(argv: string[]): DemoOptions | "help" {
     concurrency: number("concurrency", values.concurrency, (n) => Number.isInteger(n) && n >= 1),
     failRate: number("fail-rate", values["fail-rate"], (n) => n >= 0 && n < 1),
     timeout: number("timeout", values.timeout, (n) => Number.isInteger(n) && n >= 1 && n <= 3_600_000),
+    processes: number("processes", values.processes, (n) => Number.isInteger(n) && n >= 1 && n <= 64),
   };
 }
 
@@ -120,6 +129,30 @@ function unlessStopped<T>(starting: Promise<T>, signal: AbortSignal | undefined,
   });
 }
 
+/**
+ * The job over `options.processes` OS processes sharing one quota through Redis:
+ * the rows of the interval are read here (the embedded database is this
+ * process's) and split into contiguous shares, one per process.
+ */
+async function runSharded(
+  options: DemoOptions,
+  run: { warehouse: Warehouse; apiUrl: string; token: string; stats: JobStats; signal: AbortSignal; starting: ((step: string) => void) | undefined },
+): Promise<void> {
+  const n = options.processes!;
+  run.starting?.(process.env.REDIS_URL ? "sharing the quota through REDIS_URL" : "starting a local Redis for the shared quota");
+  const redis = await localRedis();
+  try {
+    const rows = await stream(run.warehouse.usersUpdatedIn(options.interval, 1000)).toArray({ signal: run.signal });
+    run.starting?.(`running the job in ${n} processes`);
+    const config = { apiUrl: run.apiUrl, token: run.token, redisUrl: redis.url, rate: options.rate, concurrency: options.concurrency, timeout: options.timeout ?? 10_000 };
+    const { stats, failures } = await runInProcesses(splitRows(rows, Array.from({ length: n }, () => 1)), config, run.signal);
+    Object.assign(run.stats, stats);
+    if (failures.length > 0) throw new Error(`${failures.length} of ${n} processes failed: ${failures.join("; ")}`);
+  } finally {
+    redis.stop();
+  }
+}
+
 /** Runs the whole demo and returns its summary (`ok` tells the exit code). */
 export async function demo(options: DemoOptions, { print = console.log, log, signal, starting, onApi }: DemoOutput = {}): Promise<Summary> {
   // The API's secret: from the environment, else a fresh one per run (never a constant in code).
@@ -147,7 +180,11 @@ export async function demo(options: DemoOptions, { print = console.log, log, sig
   const started = performance.now();
   let failure: unknown;
   try {
-    await job.run({ signal: stopRun.signal });
+    if (options.processes !== undefined && options.processes > 1) {
+      await runSharded(options, { warehouse, apiUrl: api.url, token, stats, signal: stopRun.signal, starting });
+    } else {
+      await job.run({ signal: stopRun.signal });
+    }
   } catch (error) {
     failure = error;
   } finally {

@@ -29,10 +29,16 @@ export function splitRows<T>(rows: readonly T[], weights: readonly number[]): T[
 }
 
 /** Runs one process per share and gathers what they report: stats summed, failures listed. */
-export async function runInProcesses(shares: readonly (readonly UserRow[])[], config: ShareConfig): Promise<{ stats: JobStats; failures: string[] }> {
+export async function runInProcesses(
+  shares: readonly (readonly UserRow[])[],
+  config: ShareConfig,
+  signal?: AbortSignal,
+): Promise<{ stats: JobStats; failures: string[] }> {
   const entry = fileURLToPath(new URL("./share.ts", import.meta.url));
+  const forked: ReturnType<typeof fork>[] = [];
   const children = shares.map((rows) => {
     const child = fork(entry, [], { execArgv: ["--import", "tsx"], env: { ...process.env, DEMO_SHARE: JSON.stringify(config) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    forked.push(child);
     child.send({ rows });
     const report = new Promise<ShareReport>((resolve) => child.once("message", (m: ShareReport) => resolve(m)));
     const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
@@ -40,7 +46,12 @@ export async function runInProcesses(shares: readonly (readonly UserRow[])[], co
       async (r) => (await exited, r),
     );
   });
-  const reports = await Promise.all(children);
+  // A stop (Ctrl-C, SIGTERM) goes to every process; each reports what it delivered, or its exit.
+  const stopAll = () => {
+    for (const child of forked) child.kill("SIGTERM");
+  };
+  signal?.addEventListener("abort", stopAll, { once: true });
+  const reports = await Promise.all(children).finally(() => signal?.removeEventListener("abort", stopAll));
   const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
   for (const r of reports) for (const k of Object.keys(stats) as (keyof JobStats)[]) stats[k] += r.stats[k];
   return { stats, failures: reports.flatMap((r) => (r.failure ? [r.failure] : [])) };

@@ -33,9 +33,12 @@ const job = reverseEtl(
   { ...config, warehouse: nowhere, interval: { from: new Date(0), to: new Date(0) }, rows, store: redisStore({ client: redis }), log: () => {} },
   stats,
 );
+// The parent passes a stop on as SIGTERM: calls in flight are aborted, and this process still reports.
+const stop = new AbortController();
+process.once("SIGTERM", () => stop.abort(new Error("interrupted by SIGTERM")));
 let failure: string | undefined;
 try {
-  await job.run();
+  await job.run({ signal: stop.signal });
 } catch (error) {
   failure = (error as Error).message ?? String(error);
 }
