@@ -2,9 +2,7 @@
  * Quota: what a grant costs. The in-process `throttling` against a bare call (a quota never reached),
  * and the Redis store's grants on loopback (a server that scripts/redis.sh starts, when redis-server is here).
  */
-import { execFileSync } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
+import { localRedis } from "../examples/reverse-etl/processes.js";
 import { Redis } from "ioredis";
 import { throttling } from "streamable-ts";
 import { redisStore } from "streamable-ts/redis";
@@ -26,23 +24,13 @@ export async function quota(): Promise<void> {
   console.log(`  bare async call                     ${(rateBare / 1e6).toFixed(2)} M/s`);
   console.log(`  throttling, in process (settled)    ${(ratePaced / 1e6).toFixed(2)} M/s  ${((1e6 / ratePaced - 1e6 / rateBare)).toFixed(2)} µs per call over a bare one`);
 
-  let haveServer = true;
+  let redis: Awaited<ReturnType<typeof localRedis>>;
   try {
-    execFileSync("sh", ["-c", "command -v redis-server"]);
+    redis = await localRedis({ fromEnvironment: false });
   } catch {
-    haveServer = false;
+    return console.log("  info no redis-server here: the Redis store's row is skipped (scripts/redis.sh install)");
   }
-  if (!haveServer) return console.log("  info no redis-server here: the Redis store's row is skipped (scripts/redis.sh install)");
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-  const script = fileURLToPath(new URL("../scripts/redis.sh", import.meta.url));
-  const env = { ...process.env, REDIS_TEST_PORT: String(port) };
-  const url = /REDIS_URL=(\S+)/.exec(execFileSync("bash", [script, "start"], { encoding: "utf8", env }))![1]!;
-  const client = new Redis(url);
+  const client = new Redis(redis.url);
   try {
     for (const from of ["start", "settled"] as const) {
       const call = throttling(bare, { upTo: 1e9, per: "1s", from, store: redisStore({ client }), key: `bench-${from}` });
@@ -66,6 +54,6 @@ export async function quota(): Promise<void> {
     }
   } finally {
     await client.quit();
-    execFileSync("bash", [script, "stop"], { env });
+    redis.stop();
   }
 }

@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -11,6 +10,7 @@ import { promisify } from "node:util";
 import type { Observation } from "streamable-ts";
 import { demo } from "../examples/reverse-etl/main.js";
 import { openWarehouse } from "../examples/reverse-etl/warehouse.js";
+import { freePort } from "./support/servers.js";
 
 const script = fileURLToPath(new URL("../scripts/postgres.sh", import.meta.url));
 const haveServer = existsSync("/usr/lib/postgresql") && readdirSync("/usr/lib/postgresql").length > 0;
@@ -22,12 +22,7 @@ let env: NodeJS.ProcessEnv = {};
 
 before(async () => {
   if (skip) return;
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   env = { ...process.env, PGTEST_PORT: String(port), PGTEST_DIR: `${tmpdir()}/streamable-ts-postgres-${port}` };
   const out = execFileSync("bash", [script, "start"], { encoding: "utf8", env });
   databaseUrl = /DATABASE_URL=(\S+)/.exec(out)![1]!;

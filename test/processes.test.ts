@@ -10,16 +10,9 @@ import { demo, parseOptions } from "../examples/reverse-etl/main.js";
 import { localRedis, runInProcesses, splitRows } from "../examples/reverse-etl/processes.js";
 import { peakPerSecond } from "../examples/reverse-etl/summary.js";
 import type { UserRow } from "../examples/reverse-etl/warehouse.js";
+import { haveCommand } from "./support/servers.js";
 
-const haveServer = (() => {
-  try {
-    execFileSync("sh", ["-c", "command -v redis-server"]);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = !haveServer && !process.env.CI && "no redis-server here (scripts/redis.sh install)";
+const skip = !haveCommand("redis-server") && !process.env.CI && "no redis-server here (scripts/redis.sh install)";
 const RATE = 16;
 let redis: { url: string; stop: () => void } | undefined;
 

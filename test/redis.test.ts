@@ -2,37 +2,21 @@
 // The store decides on Redis's clock, so these tests take real time: windows of a few hundred ms.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { stream, throttling, ThrottleStoreError, type ThrottleStore } from "streamable-ts";
 import { redisStore, type RedisClient } from "streamable-ts/redis";
+import { freePort, haveCommand } from "./support/servers.js";
 
 const script = fileURLToPath(new URL("../scripts/redis.sh", import.meta.url));
-const haveServer = (() => {
-  try {
-    execFileSync("sh", ["-c", "command -v redis-server"]);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveServer = haveCommand("redis-server");
 // In CI a missing server is a failure, not a skip: .ci/run installs it.
 const skip = !haveServer && !process.env.CI && "no redis-server here (scripts/redis.sh install)";
 let env: NodeJS.ProcessEnv = {};
 let url = "";
 let port = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   if (skip) return;
