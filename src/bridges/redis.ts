@@ -13,7 +13,10 @@ import { ThrottleStoreError, type Place, type Quota, type ThrottleStore } from "
  * then its place ends `per` after the release (`s:` id). KEYS[2]: the quota as
  * set, so two settings for one key are caught. KEYS[3]: a hold after Redis lost
  * its state (a caller that used the key finds it gone), when nothing is granted
- * for `per`. Every write sets an expiry.
+ * for `per`. KEYS[4]: the epoch, when Redis started to hold this key: a caller
+ * that sees it change puts its calls still in flight back (`restore`), and a
+ * release records its place whether or not Redis still held it. Every write
+ * sets an expiry.
  *
  * Answers: {1} granted; {0, ms, inFlight} ask again in `ms` (the oldest place
  * ends then, or it is a lease that a release may end sooner); {-1, setting} the
@@ -21,19 +24,32 @@ import { ThrottleStoreError, type Place, type Quota, type ThrottleStore } from "
  */
 export const REDIS_SCRIPT = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local op, id = ARGV[1], ARGV[2]
 local upTo, per, from, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
-local ttl = math.max(per, lease) + 1000
+local ttl = math.ceil(math.max(per, lease) + 1000)
 if op == 'release' then
-  if redis.call('ZREM', KEYS[1], 'f:' .. id) == 1 then
-    redis.call('ZADD', KEYS[1], now + per, 's:' .. id)
-    redis.call('PEXPIRE', KEYS[1], ttl)
-  end
+  -- Recorded even when the lease is gone (Redis restarted meanwhile): the place lasts per from now.
+  redis.call('ZREM', KEYS[1], 'f:' .. id)
+  redis.call('ZADD', KEYS[1], now + per, 's:' .. id)
+  redis.call('PEXPIRE', KEYS[1], ttl)
   return {1}
 end
+if op == 'restore' then
+  -- Calls still in flight when Redis lost its state take their places again.
+  for i = 8, #ARGV do redis.call('ZADD', KEYS[1], now + lease, 'f:' .. ARGV[i]) end
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  return {1}
+end
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = tostring(now)
+  redis.call('SET', KEYS[4], epoch, 'PX', ttl)
+else
+  redis.call('PEXPIRE', KEYS[4], ttl)
+end
 local hold = redis.call('PTTL', KEYS[3])
-if hold > 0 then return {0, hold, 0} end
+if hold > 0 then return {0, hold, 0, epoch} end
 local setting = ARGV[3] .. ' per ' .. ARGV[4] .. ' ms from ' .. from
 local stored = redis.call('GET', KEYS[2])
 if stored and stored ~= setting then return {-1, stored} end
@@ -42,19 +58,19 @@ if not stored and ARGV[7] == '1' then
   -- The caller used this key before, and Redis holds nothing of it: Redis restarted and lost its grants.
   -- Grant nothing for per, to every process, while the grants it lost may still count at the API.
   redis.call('SET', KEYS[3], '1', 'PX', per)
-  return {0, per, 0}
+  return {0, per, 0, epoch}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < upTo then
   if from == 'start' then redis.call('ZADD', KEYS[1], now + per, 's:' .. id)
   else redis.call('ZADD', KEYS[1], now + lease, 'f:' .. id) end
   redis.call('PEXPIRE', KEYS[1], ttl)
-  return {1}
+  return {1, 0, 0, epoch}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local inFlight = 0
 if string.sub(first[1], 1, 2) == 'f:' then inFlight = 1 end
-return {0, math.max(1, tonumber(first[2]) - now), inFlight}
+return {0, math.max(1, math.ceil(tonumber(first[2]) - now)), inFlight, epoch}
 `;
 
 /** The Redis clients this store speaks to: ioredis (`evalsha`) or node-redis (`evalSha`). */
@@ -119,6 +135,22 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
   const turns = new Map<string, Promise<unknown>>();
   /** Keys this store was granted on: finding one of them gone from Redis means Redis lost its state. */
   const used = new Set<string>();
+  /** Per key, the epoch last seen, and the ids of this process's calls in flight (`"settled"`). */
+  const epochs = new Map<string, string>();
+  const inFlight = new Map<string, Set<string>>();
+  const inFlightOf = (key: string): Set<string> => {
+    let ids = inFlight.get(key);
+    if (ids === undefined) inFlight.set(key, (ids = new Set()));
+    return ids;
+  };
+  /** A new epoch means Redis lost what it held: this process's calls in flight take their places again. */
+  const noticeEpoch = async (key: string, keys: string[], epoch: string, quota: Quota): Promise<void> => {
+    const known = epochs.get(key);
+    epochs.set(key, epoch);
+    const ids = inFlight.get(key);
+    if (known === undefined || known === epoch || ids === undefined || ids.size === 0) return;
+    await ask(keys, ["restore", "", String(quota.upTo), String(quota.per), quota.from, String(leaseMs), "1", ...ids], quota.per, undefined).catch(() => {});
+  };
 
   const run = async (keys: string[], args: string[]): Promise<unknown[]> => {
     const digest = SCRIPT_SHA;
@@ -161,12 +193,13 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
   };
 
   const take = async (key: string, quota: Quota, signal: AbortSignal | undefined): Promise<Place> => {
-    const keys = [`${prefix}${key}`, `${prefix}${key}:quota`, `${prefix}${key}:hold`];
+    const keys = [`${prefix}${key}`, `${prefix}${key}:quota`, `${prefix}${key}:hold`, `${prefix}${key}:epoch`];
     const id = `${process.pid}:${++counter}:${Math.random().toString(36).slice(2, 10)}`;
     const args = ["acquire", id, String(quota.upTo), String(quota.per), quota.from, String(leaseMs), used.has(key) ? "1" : "0"];
     for (;;) {
       const answer = await ask(keys, args, quota.per, signal);
       const verdict = Number(answer[0]);
+      if (verdict !== -1) await noticeEpoch(key, keys, String(answer[3]), quota);
       if (verdict === 1) {
         used.add(key);
         break;
@@ -179,10 +212,13 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
     }
     if (quota.from === "start") return { release() {} };
     let released = false;
+    const flying = inFlightOf(key);
+    flying.add(id);
     return {
       release: async () => {
         if (released) return;
         released = true;
+        flying.delete(id);
         await ask(keys, ["release", id, String(quota.upTo), String(quota.per), quota.from, String(leaseMs), "1"], quota.per, undefined).catch(() => {
           // An unreachable Redis: the lease ends the place instead.
         });
