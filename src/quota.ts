@@ -36,6 +36,14 @@ export interface ThrottleStore {
   acquire(key: string, quota: Quota, signal?: AbortSignal): Promise<Place>;
 }
 
+/** Checks the `store` and `key` options of `throttle` and `throttling` (each says whether they go together), naming what is wrong. */
+export function checkStoreAndKey(store: unknown, key: unknown): void {
+  if (store !== undefined && (store === null || typeof (store as Partial<ThrottleStore>).acquire !== "function")) {
+    throw new TypeError(`\`store\` must have \`acquire(key, quota, signal)\`, got ${show(store)}`);
+  }
+  if (key !== undefined && (typeof key !== "string" || key === "")) throw new TypeError(`\`key\` must be a non-empty string, got ${show(key)}`);
+}
+
 /** `quota` as written in errors and `explain()`: `16 per 1000 ms from settled`. */
 export function showQuota(quota: Quota): string {
   return `${quota.upTo} per ${quota.per} ms from ${quota.from}`;

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from "./internal/clock.js";
 import { duration, type Duration } from "./internal/duration.js";
 import { nameOf, show } from "./internal/show.js";
 import { func, integer, options } from "./internal/validate.js";
-import { memoryStore, type Quota, type ThrottleStore } from "./quota.js";
+import { checkStoreAndKey, memoryStore, type Quota, type ThrottleStore } from "./quota.js";
 
 /** Options of {@link throttling}. */
 export interface ThrottlingOptions {
@@ -55,10 +55,7 @@ export function throttling<A extends unknown[], R>(fn: (...args: A) => R | Promi
   const from = o.from ?? "settled";
   if (from !== "start" && from !== "settled") throw new TypeError(`\`from\` must be "start" or "settled", got ${show(o.from)}`);
   const quota: Quota = { upTo: integer("upTo", o.upTo, 1), per: duration("per", o.per), from };
-  if (o.store !== undefined && (o.store === null || typeof (o.store as Partial<ThrottleStore>).acquire !== "function")) {
-    throw new TypeError(`\`store\` must have \`acquire(key, quota, signal)\`, got ${show(o.store)}`);
-  }
-  if (o.key !== undefined && (typeof o.key !== "string" || o.key === "")) throw new TypeError(`\`key\` must be a non-empty string, got ${show(o.key)}`);
+  checkStoreAndKey(o.store, o.key);
   if (o.store !== undefined && o.key === undefined) throw new TypeError("`throttling` with a `store` needs a `key`: the quota's name in it");
   const store = o.store ?? memoryStore({ clock: o.clock ?? systemClock });
   const key = o.key ?? "throttling";

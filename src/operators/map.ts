@@ -89,14 +89,14 @@ export function withRetry(fn: Task, n: Concurrency, context: RunContext): Task {
   };
 }
 
+/** Why a call's deadline timer is cleared: the call settled first. */
+const CALL_SETTLED = Symbol("the call settled");
+
 /**
  * `fn` with a deadline: each call gets a signal of its own that aborts with the
  * run's or when `ms` pass, and then the call rejects with a TimeoutError,
  * whether or not `fn` listens. The timer goes as soon as the call settles.
  */
-/** Why a call's deadline timer is cleared: the call settled first. */
-const CALL_SETTLED = Symbol("the call settled");
-
 function withTimeout(fn: Task, ms: number, asWritten: Duration, context: RunContext): Task {
   const message = `${nameOf(fn)} timed out after ${typeof asWritten === "number" ? `${asWritten} ms` : asWritten}`;
   return (x) => {

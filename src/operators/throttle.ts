@@ -1,8 +1,7 @@
 import type { Clock } from "../internal/clock.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import { integer, options } from "../internal/validate.js";
-import { show } from "../internal/show.js";
-import type { ThrottleStore } from "../quota.js";
+import { checkStoreAndKey, type ThrottleStore } from "../quota.js";
 import { END, type AsyncPull, type Operator, type RunContext } from "../plan.js";
 
 /** Options of `throttle`. */
@@ -29,10 +28,7 @@ export interface ThrottleNode {
 export function throttleNode(upTo: unknown, opts: unknown): ThrottleNode {
   const o = options<ThrottleOptions>("throttle", opts, ["per", "store", "key"]);
   if (o.per === undefined) throw new TypeError("`throttle` needs `per`, the window: throttle(16, { per: \"1s\" })");
-  if (o.store !== undefined && (o.store === null || typeof (o.store as Partial<ThrottleStore>).acquire !== "function")) {
-    throw new TypeError(`\`store\` must have \`acquire(key, quota, signal)\`, got ${show(o.store)}`);
-  }
-  if (o.key !== undefined && (typeof o.key !== "string" || o.key === "")) throw new TypeError(`\`key\` must be a non-empty string, got ${show(o.key)}`);
+  checkStoreAndKey(o.store, o.key);
   if ((o.store === undefined) !== (o.key === undefined)) throw new TypeError("`throttle` takes `store` and `key` together: the store, and the quota's name in it");
   return Object.freeze({ op: "throttle", upTo: integer("upTo", upTo, 1), per: duration("per", o.per), perAsWritten: o.per, store: o.store, key: o.key });
 }
