@@ -4,7 +4,7 @@
  * it; this module never opens or closes a connection.
  */
 import { createHash } from "node:crypto";
-import { ThrottleStoreError, type Place, type Quota, type ThrottleStore } from "../index.js";
+import { systemClock, ThrottleStoreError, type Place, type Quota, type ThrottleStore } from "../index.js";
 
 /**
  * One grant, decided inside Redis with the server's clock (`TIME`), never a
@@ -178,7 +178,7 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
           recoveredAt = Date.now();
         }
         if (recoveredAt !== undefined && Date.now() - recoveredAt < per && args[0] === "acquire") {
-          await sleep(per - (Date.now() - recoveredAt), signal);
+          await systemClock.sleep(per - (Date.now() - recoveredAt), signal);
           continue;
         }
         return answer;
@@ -187,7 +187,7 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
         if (signal?.aborted) throw signal.reason;
         failing = true;
         if (whenUnavailable === "fail") throw new ThrottleStoreError(`the Redis quota store could not answer: ${(error as Error)?.message ?? error}`, { cause: error });
-        await sleep(wait, signal);
+        await systemClock.sleep(wait, signal);
       }
     }
   };
@@ -208,7 +208,7 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
         throw new Error(`the quota "${key}" is set as ${String(answer[1])} already; this call asks for ${quota.upTo} per ${quota.per} ms from ${quota.from}`);
       }
       const retryIn = Number(answer[1]);
-      await sleep(Number(answer[2]) === 1 ? Math.min(retryIn, pollMs) : retryIn, signal);
+      await systemClock.sleep(Number(answer[2]) === 1 ? Math.min(retryIn, pollMs) : retryIn, signal);
     }
     if (quota.from === "start") return { release() {} };
     let released = false;
@@ -234,13 +234,4 @@ export function redisStore(options: RedisStoreOptions): ThrottleStore {
       return turn;
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => (clearTimeout(timer), reject(signal!.reason));
-    const timer = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), Math.max(0, ms));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
