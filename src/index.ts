@@ -1,5 +1,6 @@
 export { stream, Stream, type SyncStream, type RunOptions } from "./stream.js";
-export type { CallOptions, Source } from "./plan.js";
+export type { CallOptions } from "./core/stage.js";
+export type { Source } from "./core/sources.js";
 export type { Clock } from "./internal/clock.js";
 export type { IterateOptions, IteratorOptions } from "./run/iterate.js";
 export type { MapOptions } from "./operators/map.js";

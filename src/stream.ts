@@ -13,12 +13,13 @@ import { bufferNode } from "./operators/buffer.js";
 import { func } from "./internal/validate.js";
 import { isPromise } from "./internal/promise.js";
 import { Collected } from "./internal/collect.js";
-import type { CallOptions, Plan, PlanNode, Source } from "./plan.js";
+import type { Plan, PlanNode, Source } from "./plan.js";
+import type { CallOptions } from "./core/stage.js";
 import type { Duration } from "./internal/duration.js";
 import { explain } from "./run/explain.js";
 import { iterateOptions, iteratorOptions, StreamIterator, type IterateOptions, type IteratorOptions } from "./run/iterate.js";
 import { AsyncStreamIterator } from "./run/iterate-async.js";
-import { OPEN_RESUMING, sourceKind } from "./run/source.js";
+import { OPEN_RESUMING, sourceKind } from "./core/sources.js";
 import { drainInto, forEachElement } from "./run/terminal.js";
 
 /** Options of a terminal operation (`toArray`, `count`, `reduce`, `run`). */

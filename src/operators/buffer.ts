@@ -1,6 +1,5 @@
 import { integer } from "../internal/validate.js";
-import type { Outcome } from "../internal/pool.js";
-import { END, closeBehindPull, type AsyncPull, type Operator } from "../plan.js";
+import { END, Stage, closeBehindPull, type Operator, type Outcome } from "../core/stage.js";
 
 export interface BufferNode {
   readonly op: "buffer";
@@ -19,8 +18,8 @@ const ENDED: Outcome = { ok: true, value: END };
  * most `upTo` elements; errors wait in the queue in their place. The worker
  * starts at the first `next()` and stops when upstream ends or the stream closes.
  */
-class BufferAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
+class BufferStage extends Stage {
+  readonly #upstream: Stage;
   readonly #upTo: number;
   readonly #queue: Outcome[] = [];
   #worker: Promise<void> | undefined;
@@ -33,7 +32,8 @@ class BufferAsync implements AsyncPull {
   /** The worker waits on an upstream pull now. */
   #pulling = false;
 
-  constructor(upstream: AsyncPull, node: BufferNode) {
+  constructor(upstream: Stage, node: BufferNode) {
+    super();
     this.#upstream = upstream;
     this.#upTo = node.upTo;
   }
@@ -98,5 +98,6 @@ class BufferAsync implements AsyncPull {
 
 export const buffer: Operator<BufferNode> = {
   explain: (n) => `buffer(${n.upTo})`,
-  async: (up, n) => new BufferAsync(up, n),
+  asyncOnly: (n) => `${buffer.explain(n)} runs only in async iteration`,
+  stage: (up, n) => new BufferStage(up, n),
 };

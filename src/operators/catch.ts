@@ -1,8 +1,24 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { boolean, func, options } from "../internal/validate.js";
-import { END, element, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type Sink, type SyncPull } from "../plan.js";
-import { promiseInSyncIteration } from "../run/steps.js";
+import {
+  AGAIN,
+  andThen,
+  answer,
+  element,
+  END,
+  inMode,
+  PAUSED,
+  Stage,
+  withoutResume,
+  type Drained,
+  type Handled,
+  type Handler,
+  type Operator,
+  type Pulled,
+  type RunContext,
+  type Sink,
+} from "../core/stage.js";
 
 /** A class of errors, such as `TypeError` or your own `HttpError`. */
 export type ErrorClass<E = unknown> = abstract new (...args: never[]) => E;
@@ -86,146 +102,104 @@ type Phase =
  * Handles errors from upstream: for each, checks its class, then `where`; a
  * caught error marks the stream stopped (with `stop`), is recorded (with
  * `finallyThrow`), goes to `do`, then is replaced (with `replace`) or skipped.
+ * Answers at once while upstream does and nothing fails: catching costs no
+ * promise per element.
  */
-class CatchSync implements SyncPull {
-  readonly #upstream: SyncPull;
+class Catch extends Stage implements Handler {
+  readonly #upstream: Stage;
   readonly #node: CatchNode;
+  readonly #context: RunContext;
   #phase: Phase = "pulling";
   #first: { readonly error: unknown } | undefined;
-  constructor(upstream: SyncPull, node: CatchNode) {
+  /** A pull that push mode left pending: the driver's next pull. */
+  #pending: Promise<IteratorResult<unknown>> | undefined;
+  constructor(upstream: Stage, node: CatchNode, context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#node = node;
+    this.#context = context;
   }
-  next(): IteratorResult<unknown> {
-    const node = this.#node;
-    while (this.#phase === "pulling") {
-      let pulled: IteratorResult<unknown>;
-      try {
-        pulled = this.#upstream.next();
-      } catch (error) {
-        if (!isOfCaughtClass(node, error) || (node.where && !this.#call(node.where, error))) throw error;
-        this.#caught(error);
-        if (node.do) this.#call(node.do, error);
-        if (node.replace) return element(this.#call(node.replace, error));
-        continue;
-      }
-      if (!pulled.done) return pulled;
-      this.#phase = "stopped";
-    }
-    return this.#end();
-  }
-  #call(fn: Callback, error: unknown): unknown {
-    const out = fn(error);
-    if (isPromise(out)) throw promiseInSyncIteration({ label: `catch ${nameOf(fn)}` }, out);
-    return out;
-  }
-  #caught(error: unknown): void {
-    if (this.#node.finallyThrow && this.#first === undefined) this.#first = { error };
-    if (this.#node.stop) {
-      this.#phase = "stopped";
-      this.#upstream.return();
-    }
-  }
-  #end(): IteratorResult<unknown> {
-    if (this.#phase === "stopped") {
-      this.#phase = "done";
-      if (this.#first) throw this.#first.error;
-    }
-    return END;
-  }
-  return(): void {
-    if (this.#phase === "done") return;
-    this.#phase = "done";
-    this.#upstream.return();
-  }
-}
 
-class CatchAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
-  readonly #node: CatchNode;
-  #phase: Phase = "pulling";
-  #first: { readonly error: unknown } | undefined;
-  constructor(upstream: AsyncPull, node: CatchNode) {
-    this.#upstream = upstream;
-    this.#node = node;
-  }
-  /** Answers at once while upstream does and nothing fails: catching costs no promise per element. */
   next(): Pulled {
-    if (this.#phase !== "pulling") return this.#end();
-    let pulled: Pulled;
-    try {
-      pulled = this.#upstream.next();
-    } catch (error) {
-      return this.#loop(Promise.reject(error));
-    }
-    if (isPromise(pulled)) return this.#loop(pulled);
-    if (!pulled.done) return pulled;
-    this.#phase = "stopped";
-    return this.#end();
+    return this.#phase === "pulling" ? answer(this) : this.#end();
   }
 
   /**
-   * Push mode (see `AsyncPull.drain`): upstream hands the elements that are
-   * ready straight to `sink`; an error goes the general way. PAUSED, being no
-   * end, passes on like an element.
+   * Push mode: upstream hands the elements that are ready straight to `sink`;
+   * an error is handled here and the push goes on. PAUSED, being no end,
+   * passes on like an element.
    */
-  drain(sink: Sink): Pulled | Resume {
-    const upstream = this.#upstream;
-    if (this.#phase !== "pulling" || upstream.drain === undefined) return this.next();
-    let answer: Pulled | Resume;
-    try {
-      answer = upstream.drain(sink);
-    } catch (error) {
-      return this.#loop(Promise.reject(error));
-    }
-    answer = withoutResume(answer);
-    if (isPromise(answer)) return this.#loop(answer);
-    if (!answer.done) return answer;
-    this.#phase = "stopped";
-    return this.#end();
-  }
-
-  /** The general case, from a pull that is pending or failed: errors are handled here (their callbacks may be async). */
-  async #loop(first: PromiseLike<IteratorResult<unknown>>): Promise<IteratorResult<unknown>> {
-    const node = this.#node;
-    let pending: PromiseLike<IteratorResult<unknown>> | Pulled | undefined = first;
-    while (this.#phase === "pulling") {
-      let pulled: IteratorResult<unknown>;
+  override drain(sink: Sink): Drained {
+    for (;;) {
+      if (this.#phase !== "pulling") return this.#end();
+      let drained: Drained;
       try {
-        pulled = await (pending ?? this.#upstream.next());
+        drained = this.#upstream.drain(sink);
       } catch (error) {
-        pending = undefined;
-        if (!isOfCaughtClass(node, error) || (node.where && !(await node.where(error)))) throw error;
-        await this.#caught(error);
-        if (node.do) await node.do(error);
-        if (node.replace) return element(await node.replace(error));
-        continue;
+        const out = this.handleError(error);
+        if (out === AGAIN) continue;
+        return isPromise(out) ? Promise.resolve(out).then((o) => (o === AGAIN ? this.next() : o)) : out;
       }
-      pending = undefined;
-      if (!pulled.done) return pulled;
-      this.#phase = "stopped";
+      if (drained === PAUSED) return PAUSED;
+      const pulled = withoutResume(drained);
+      if (!isPromise(pulled)) return this.handle(pulled);
+      this.#pending = pulled;
+      return answer(this);
     }
+  }
+
+  pull(): Pulled {
+    const pending = this.#pending;
+    if (pending === undefined) return this.#upstream.next();
+    this.#pending = undefined;
+    return pending;
+  }
+
+  handle(pulled: IteratorResult<unknown>): IteratorResult<unknown> {
+    if (!pulled.done) return pulled;
+    if (this.#phase === "pulling") this.#phase = "stopped";
     return this.#end();
   }
 
-  async #caught(error: unknown): Promise<void> {
-    if (this.#node.finallyThrow && this.#first === undefined) this.#first = { error };
-    if (this.#node.stop) {
-      this.#phase = "stopped";
-      await this.#upstream.return();
-    }
+  handleError(error: unknown): Handled {
+    const node = this.#node;
+    // Not caught here: another's error, or the one `finallyThrow` throws at the end.
+    if (this.#phase !== "pulling" || !isOfCaughtClass(node, error)) throw error;
+    if (node.where === undefined) return this.#caught(error);
+    return andThen(this.#call(node.where, error), (keep) => {
+      if (!keep) throw error;
+      return this.#caught(error);
+    });
   }
+
+  #caught(error: unknown): Handled {
+    const node = this.#node;
+    if (node.finallyThrow && this.#first === undefined) this.#first = { error };
+    const closing = node.stop ? ((this.#phase = "stopped"), this.#upstream.return()) : undefined;
+    return andThen(closing, () =>
+      andThen(node.do && this.#call(node.do, error), () => {
+        if (node.replace) return andThen(this.#call(node.replace, error), element);
+        return this.#phase === "pulling" ? AGAIN : this.#end();
+      }),
+    );
+  }
+
+  #call(fn: Callback, error: unknown): unknown {
+    return inMode(this.#context, `catch ${nameOf(fn)}`, fn(error));
+  }
+
   #end(): IteratorResult<unknown> {
     if (this.#phase === "stopped") {
       this.#phase = "done";
       if (this.#first) throw this.#first.error;
     }
+    this.#phase = "done";
     return END;
   }
-  async return(): Promise<void> {
+  return(): void | Promise<void> {
     if (this.#phase === "done") return;
     this.#phase = "done";
-    await this.#upstream.return();
+    return this.#upstream.return();
   }
 }
 
@@ -242,6 +216,5 @@ export const catchOperator: Operator<CatchNode> = {
     const fn = [n.where, n.do, n.replace].find(isAsyncFunction);
     return fn ? `catch with ${nameOf(fn)}, an async function` : undefined;
   },
-  sync: (up, n) => new CatchSync(up, n),
-  async: (up, n) => new CatchAsync(up, n),
+  stage: (up, n, context) => new Catch(up, n, context),
 };

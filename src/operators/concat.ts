@@ -1,7 +1,6 @@
-import { isPromise } from "../internal/promise.js";
 import { show, showShape } from "../internal/show.js";
-import { END, type AsyncPull, type Operator, type Pulled, type SyncPull } from "../plan.js";
-import { openSourceAsync, openSourceSync, sourceKind } from "../run/source.js";
+import { AGAIN, answer, END, Stage, type Handled, type Handler, type Operator, type Pulled, type RunContext } from "../core/stage.js";
+import { openSource, sourceKind } from "../core/sources.js";
 
 export interface ConcatNode {
   readonly op: "concat";
@@ -18,54 +17,35 @@ export function concatNode(sources: readonly unknown[]): ConcatNode {
 }
 
 /** Upstream's elements, then each source's in turn. */
-class ConcatSync implements SyncPull {
-  #current: SyncPull;
+class Concat extends Stage implements Handler {
+  readonly #context: RunContext;
+  #current: Stage;
   readonly #rest: ConcatNode["sources"][number][];
   #done = false;
-  constructor(upstream: SyncPull, node: ConcatNode) {
+  constructor(upstream: Stage, node: ConcatNode, context: RunContext) {
+    super();
     this.#current = upstream;
     this.#rest = [...node.sources];
-  }
-  next(): IteratorResult<unknown> {
-    for (;;) {
-      if (this.#done) return END;
-      const pulled = this.#current.next();
-      if (!pulled.done) return pulled;
-      const source = this.#rest.shift();
-      if (source === undefined) this.#done = true;
-      else this.#current = openSourceSync(source as Iterable<unknown>);
-    }
-  }
-  return(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#current.return();
-  }
-}
-
-class ConcatAsync implements AsyncPull {
-  #current: AsyncPull;
-  readonly #rest: ConcatNode["sources"][number][];
-  #done = false;
-  constructor(upstream: AsyncPull, node: ConcatNode) {
-    this.#current = upstream;
-    this.#rest = [...node.sources];
+    this.#context = context;
   }
   next(): Pulled {
-    if (this.#done) return END;
-    const pulled = this.#current.next();
-    if (isPromise(pulled)) return pulled.then((p) => this.#after(p));
-    return this.#after(pulled);
+    return this.#done ? END : answer(this);
   }
-  #after(pulled: IteratorResult<unknown>): Pulled {
-    if (!pulled.done) return pulled;
+  pull(): Pulled {
+    return this.#current.next();
+  }
+  handle(pulled: IteratorResult<unknown>): Handled {
+    if (!pulled.done || this.#done) return pulled;
     const source = this.#rest.shift();
     if (source === undefined) {
       this.#done = true;
       return END;
     }
-    this.#current = openSourceAsync(source);
-    return this.next();
+    this.#current = openSource(source, this.#context);
+    return AGAIN;
+  }
+  handleError(error: unknown): never {
+    throw error;
   }
   return(): void | Promise<void> {
     if (this.#done) return;
@@ -80,6 +60,5 @@ export const concat: Operator<ConcatNode> = {
     n.sources.some((s) => typeof (s as Iterable<unknown>)[Symbol.iterator] !== "function")
       ? `${concat.explain(n)} of an AsyncIterable`
       : undefined,
-  sync: (up, n) => new ConcatSync(up, n),
-  async: (up, n) => new ConcatAsync(up, n),
+  stage: (up, n, context) => new Concat(up, n, context),
 };

@@ -1,8 +1,8 @@
 import { isAsyncFunction } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func } from "../internal/validate.js";
-import type { Operator } from "../plan.js";
-import { StepsAsync, StepsSync } from "../run/steps.js";
+import type { Operator } from "../core/stage.js";
+import { stepsStage } from "../core/steps.js";
 
 export interface FilterNode {
   readonly op: "filter";
@@ -17,6 +17,5 @@ export const filter: Operator<FilterNode> = {
   explain: (n) => `filter(${nameOf(n.where)})`,
   asyncOnly: (n) => (isAsyncFunction(n.where) ? `filter(${nameOf(n.where)}) with an async function` : undefined),
   step: (n) => ({ kind: "filter", fn: n.where, label: filter.explain(n) }),
-  sync: (up, n, context) => new StepsSync(up, [filter.step!(n, "sync", context)!], context),
-  async: (up, n, context) => new StepsAsync(up, [filter.step!(n, "async", context)!], context),
+  stage: (up, n, context) => stepsStage(up, [filter.step!(n, context)!], context),
 };

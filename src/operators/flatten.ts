@@ -1,9 +1,8 @@
 import { isPromise } from "../internal/promise.js";
 import { show } from "../internal/show.js";
-import type { Outcome } from "../internal/pool.js";
 import { integer, options } from "../internal/validate.js";
-import { END, type AsyncPull, type Operator, type SyncPull } from "../plan.js";
-import { AsyncIteratorSource, IteratorSource, asyncIteratorOf, iteratorOf } from "../run/source.js";
+import { AGAIN, answer, END, Stage, type Handled, type Handler, type Operator, type Outcome, type Pulled, type RunContext } from "../core/stage.js";
+import { AsyncIteratorSource, IteratorSource, asyncIteratorOf, iteratorOf } from "../core/sources.js";
 
 export interface FlattenNode {
   readonly op: "flatten";
@@ -29,13 +28,17 @@ function notIterable(value: unknown): TypeError {
   return new TypeError(`\`flatten\` expects iterables, got ${show(value)}`);
 }
 
-/** Opens an element as an inner iterator for sync iteration (strings give their characters). */
-function openInnerSync(value: unknown): SyncPull {
+/**
+ * Opens an element as an inner iterator (strings give their characters). In
+ * async iteration an object that is both iterable and async iterable is read
+ * as async; in sync iteration an async iterable is a TypeError.
+ */
+function openInner(value: unknown, context: RunContext): Stage {
   if (value !== null && value !== undefined) {
-    if (typeof (value as Iterable<unknown>)[Symbol.iterator] === "function") {
-      return new IteratorSource(iteratorOf(value as Iterable<unknown>));
-    }
-    if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    const asyncIterable = typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+    if (asyncIterable && context.mode === "async") return new AsyncIteratorSource(asyncIteratorOf(value as AsyncIterable<unknown>));
+    if (typeof (value as Iterable<unknown>)[Symbol.iterator] === "function") return new IteratorSource(iteratorOf(value as Iterable<unknown>));
+    if (asyncIterable) {
       throw new TypeError(
         "`flatten` got an AsyncIterable during sync iteration; iterate with `for await` or a terminal such as `toArray()`",
       );
@@ -44,104 +47,77 @@ function openInnerSync(value: unknown): SyncPull {
   throw notIterable(value);
 }
 
-/** Opens an element as an inner iterator for async iteration; an object that is both is read as async. */
-function openInnerAsync(value: unknown): AsyncPull {
-  if (value !== null && value !== undefined && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-    return new AsyncIteratorSource(asyncIteratorOf(value as AsyncIterable<unknown>));
-  }
-  return openInnerSync(value);
-}
-
 /**
  * Yields each inner iterable's elements before pulling the next one. An error
  * from an inner iterator comes out, and the same inner iterator is resumed on
  * the next call; an element that is not iterable becomes a TypeError in its place.
  */
-class FlattenSync implements SyncPull {
-  readonly #upstream: SyncPull;
-  #inner: SyncPull | undefined;
+class Flatten extends Stage implements Handler {
+  readonly #upstream: Stage;
+  readonly #context: RunContext;
+  #inner: Stage | undefined;
+  /** Whether the pull at hand went to the inner iterator (else to upstream). */
+  #fromInner = false;
   #done = false;
-  constructor(upstream: SyncPull) {
+  constructor(upstream: Stage, context: RunContext) {
+    super();
     this.#upstream = upstream;
+    this.#context = context;
   }
-  next(): IteratorResult<unknown> {
-    for (;;) {
-      if (this.#done) return END;
-      if (this.#inner !== undefined) {
-        const result = this.#inner.next();
-        if (!result.done) return result;
-        this.#inner = undefined;
-      }
-      const outer = this.#upstream.next();
-      if (outer.done) {
-        this.#done = true;
-        return END;
-      }
-      this.#inner = openInnerSync(outer.value);
+  next(): Pulled {
+    return this.#done ? END : answer(this);
+  }
+  pull(): Pulled {
+    const inner = this.#inner;
+    this.#fromInner = inner !== undefined;
+    return inner !== undefined ? inner.next() : this.#upstream.next();
+  }
+  handle(pulled: IteratorResult<unknown>): Handled {
+    if (this.#done) return END;
+    if (this.#fromInner) {
+      if (!pulled.done) return pulled;
+      this.#inner = undefined;
+      return AGAIN;
     }
+    if (pulled.done) {
+      this.#done = true;
+      return END;
+    }
+    this.#inner = openInner(pulled.value, this.#context);
+    return AGAIN;
   }
-  return(): void {
+  handleError(error: unknown): never {
+    throw error;
+  }
+  return(): void | Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    this.#inner?.return();
-    this.#upstream.return();
+    const inner = this.#inner?.return();
+    const upstream = this.#upstream.return();
+    if (isPromise(inner) || isPromise(upstream)) return Promise.all([inner, upstream]).then(() => {});
   }
 }
 
-class FlattenAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
-  #inner: AsyncPull | undefined;
-  #done = false;
-  constructor(upstream: AsyncPull) {
-    this.#upstream = upstream;
-  }
-  async next(): Promise<IteratorResult<unknown>> {
-    for (;;) {
-      if (this.#done) return END;
-      if (this.#inner !== undefined) {
-        let result = this.#inner.next();
-        if (isPromise(result)) result = await result;
-        if (!result.done) return result;
-        this.#inner = undefined;
-      }
-      let outer = this.#upstream.next();
-      if (isPromise(outer)) outer = await outer;
-      if (outer.done) {
-        this.#done = true;
-        return END;
-      }
-      this.#inner = openInnerAsync(outer.value);
-    }
-  }
-  async return(): Promise<void> {
-    if (this.#done) return;
-    this.#done = true;
-    await Promise.all([this.#inner?.return(), this.#upstream.return()]);
-  }
-}
-
-/** An inner iterator with its pending request, or an upstream error waiting for its turn. */
-type Slot<Request> = { readonly inner: SyncPull | AsyncPull; request: Request } | { readonly inner: undefined; readonly error: unknown };
+/** An inner iterator with its request made in advance, or an upstream error waiting for its turn. */
+type Slot = { readonly inner: Stage; request: Outcome | Promise<Outcome> } | { readonly inner: undefined; readonly error: unknown };
 
 const ok = (value: IteratorResult<unknown>): Outcome => ({ ok: true, value });
 const failed = (error: unknown): Outcome => ({ ok: false, error });
 
-/** Asks `inner` for its next element now: the result, or the error, as a value. */
-function requestSync(inner: SyncPull): Outcome {
-  try {
-    return ok(inner.next());
-  } catch (error) {
-    return failed(error);
-  }
-}
-
-function requestAsync(inner: AsyncPull): Outcome | Promise<Outcome> {
+/** Asks `inner` for its next element now: the result, or the error, as a value (or a promise of one). */
+function request(inner: Stage): Outcome | Promise<Outcome> {
   try {
     const pulled = inner.next();
     return isPromise(pulled) ? pulled.then(ok, failed) : ok(pulled);
   } catch (error) {
     return failed(error);
   }
+}
+
+/** A request's outcome as a pull: the result, or the error thrown (or rejected). */
+function asPulled(outcome: Outcome): IteratorResult<unknown> {
+  if (outcome.ok) return outcome.value as IteratorResult<unknown>;
+  throw outcome.error;
 }
 
 /**
@@ -151,113 +127,86 @@ function requestAsync(inner: AsyncPull): Outcome | Promise<Outcome> {
  * an exhausted one is dropped and its slot refilled from upstream at once.
  * Upstream errors and non-iterable elements take a slot and come out in turn.
  */
-class FlattenRoundRobinSync implements SyncPull {
-  readonly #upstream: SyncPull;
+class FlattenRoundRobin extends Stage implements Handler {
+  readonly #upstream: Stage;
   readonly #concurrency: number;
-  readonly #slots: Slot<Outcome>[] = [];
+  readonly #context: RunContext;
+  readonly #slots: Slot[] = [];
+  /** The slot whose request is the pull at hand; undefined while the pull goes to upstream, to fill a slot. */
+  #taking: Slot | undefined;
   #upstreamDone = false;
   #done = false;
-  constructor(upstream: SyncPull, concurrency: number) {
+  constructor(upstream: Stage, concurrency: number, context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#concurrency = concurrency;
+    this.#context = context;
   }
-  #fill(): void {
-    while (!this.#upstreamDone && this.#slots.length < this.#concurrency) {
-      try {
-        const outer = this.#upstream.next();
-        if (outer.done) this.#upstreamDone = true;
-        else {
-          const inner = openInnerSync(outer.value);
-          this.#slots.push({ inner, request: requestSync(inner) });
-        }
-      } catch (error) {
-        this.#slots.push({ inner: undefined, error });
-      }
+  next(): Pulled {
+    return this.#done ? END : answer(this);
+  }
+  /** Fills a free slot from upstream first; then the head slot's request. */
+  pull(): Pulled {
+    if (!this.#upstreamDone && this.#slots.length < this.#concurrency) {
+      this.#taking = undefined;
+      return this.#upstream.next();
     }
+    const slot = this.#slots.shift();
+    this.#taking = slot;
+    if (slot === undefined) return END;
+    if (slot.inner === undefined) throw slot.error;
+    const request = slot.request;
+    return isPromise(request) ? request.then(asPulled) : asPulled(request);
   }
-  next(): IteratorResult<unknown> {
-    for (;;) {
-      if (this.#done) return END;
-      this.#fill();
-      const slot = this.#slots.shift();
-      if (slot === undefined) {
-        this.#done = true;
-        return END;
-      }
-      if (slot.inner === undefined) {
-        this.#fill();
-        throw slot.error;
-      }
-      const outcome = slot.request;
-      if (outcome.ok && (outcome.value as IteratorResult<unknown>).done) continue; // exhausted: dropped, refilled above
-      slot.request = requestSync(slot.inner as SyncPull);
-      this.#slots.push(slot);
-      if (outcome.ok) return outcome.value as IteratorResult<unknown>;
-      throw outcome.error;
+  handle(pulled: IteratorResult<unknown>): Handled {
+    if (this.#done) return END;
+    const slot = this.#taking;
+    if (slot === undefined) {
+      if (this.#slots.length === 0 && this.#upstreamDone) return this.#end(); // no slot left: the end
+      if (pulled.done) this.#upstreamDone = true;
+      else this.#open(pulled.value);
+      return AGAIN;
     }
+    if (pulled.done) return AGAIN; // exhausted: dropped, and its slot refilled
+    this.#requeue(slot as Extract<Slot, { inner: Stage }>); // an error slot's pull threw: handleError's
+    return pulled;
   }
-  return(): void {
+  handleError(error: unknown): Handled {
+    const slot = this.#taking;
+    if (slot === undefined) {
+      this.#slots.push({ inner: undefined, error }); // an upstream error takes a slot and waits its turn
+      return AGAIN;
+    }
+    if (slot.inner !== undefined) this.#requeue(slot); // an inner error: its iterator goes on, from the back
+    throw error;
+  }
+  #open(value: unknown): void {
+    let inner: Stage;
+    try {
+      inner = openInner(value, this.#context);
+    } catch (error) {
+      this.#slots.push({ inner: undefined, error });
+      return;
+    }
+    this.#slots.push({ inner, request: request(inner) });
+  }
+  #requeue(slot: Extract<Slot, { inner: Stage }>): void {
+    slot.request = request(slot.inner);
+    this.#slots.push(slot);
+  }
+  #end(): IteratorResult<unknown> {
+    this.#done = true;
+    return END;
+  }
+  return(): void | Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    for (const slot of this.#slots.splice(0)) slot.inner?.return();
-    this.#upstream.return();
-  }
-}
-
-class FlattenRoundRobinAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
-  readonly #concurrency: number;
-  readonly #slots: Slot<Outcome | Promise<Outcome>>[] = [];
-  #upstreamDone = false;
-  #done = false;
-  constructor(upstream: AsyncPull, concurrency: number) {
-    this.#upstream = upstream;
-    this.#concurrency = concurrency;
-  }
-  async #fill(): Promise<void> {
-    while (!this.#upstreamDone && !this.#done && this.#slots.length < this.#concurrency) {
-      try {
-        const outer = await this.#upstream.next();
-        if (outer.done) this.#upstreamDone = true;
-        else {
-          const inner = openInnerAsync(outer.value);
-          this.#slots.push({ inner, request: requestAsync(inner) });
-        }
-      } catch (error) {
-        this.#slots.push({ inner: undefined, error });
-      }
-    }
-  }
-  async next(): Promise<IteratorResult<unknown>> {
-    for (;;) {
-      if (this.#done) return END;
-      await this.#fill();
-      const slot = this.#slots.shift();
-      if (slot === undefined) {
-        this.#done = true;
-        return END;
-      }
-      if (slot.inner === undefined) {
-        await this.#fill();
-        throw slot.error;
-      }
-      const outcome = await slot.request;
-      if (outcome.ok && (outcome.value as IteratorResult<unknown>).done) continue; // exhausted: dropped, refilled above
-      slot.request = requestAsync(slot.inner as AsyncPull);
-      this.#slots.push(slot);
-      if (outcome.ok) return outcome.value as IteratorResult<unknown>;
-      throw outcome.error;
-    }
-  }
-  async return(): Promise<void> {
-    if (this.#done) return;
-    this.#done = true;
-    await Promise.all([...this.#slots.splice(0).map((slot) => slot.inner?.return()), this.#upstream.return()]);
+    const closing = [...this.#slots.splice(0).map((slot) => slot.inner?.return()), this.#upstream.return()];
+    if (closing.some(isPromise)) return Promise.all(closing).then(() => {});
   }
 }
 
 export const flatten: Operator<FlattenNode> = {
   explain: (n) => (n.concurrency === 1 ? "flatten()" : `flatten({ concurrency: ${n.concurrency} })`),
-  sync: (up, n) => (n.concurrency === 1 ? new FlattenSync(up) : new FlattenRoundRobinSync(up, n.concurrency)),
-  async: (up, n) => (n.concurrency === 1 ? new FlattenAsync(up) : new FlattenRoundRobinAsync(up, n.concurrency)),
+  stage: (up, n, context) => (n.concurrency === 1 ? new Flatten(up, context) : new FlattenRoundRobin(up, n.concurrency, context)),
 };

@@ -1,11 +1,26 @@
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
-import { promiseInSyncIteration } from "../run/steps.js";
-import { END, PAUSED, closeBehindPull, element, withoutResume, type AsyncPull, type Operator, type Pulled, type RunContext, type SyncPull } from "../plan.js";
+import {
+  AGAIN,
+  andThen,
+  answer,
+  closeBehindPull,
+  element,
+  END,
+  inMode,
+  PAUSED,
+  Stage,
+  withoutResume,
+  type Handled,
+  type Handler,
+  type Operator,
+  type Outcome,
+  type Pulled,
+  type RunContext,
+} from "../core/stage.js";
 import { Alarm, type Clock } from "../internal/clock.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
-import type { Outcome } from "../internal/pool.js";
 
 export interface GroupNode {
   readonly op: "group";
@@ -138,113 +153,81 @@ function flushStep(groups: PendingGroups, stage: { phase: Phase }): IteratorResu
  * emitted, oldest first, one per call; then the stream ends or the error is
  * thrown, and grouping goes on afresh.
  */
-class GroupSync implements SyncPull {
-  readonly #upstream: SyncPull;
+class Group extends Stage implements Handler {
+  readonly #upstream: Stage;
   readonly #by: GroupNode["by"];
   readonly #groups: PendingGroups;
-  phase: Phase = PULLING;
-  constructor(upstream: SyncPull, node: GroupNode) {
-    this.#upstream = upstream;
-    this.#by = node.by;
-    this.#groups = new PendingGroups(node);
-  }
-  next(): IteratorResult<unknown> {
-    for (;;) {
-      if (this.phase.kind === "done") return END;
-      if (this.phase.kind === "flushing") return flushStep(this.#groups, this);
-      let key: unknown = ONE_GROUP;
-      let pulled: IteratorResult<unknown>;
-      try {
-        pulled = this.#upstream.next();
-        if (pulled.done) {
-          this.phase = ENDING;
-          continue;
-        }
-        if (this.#by !== undefined) {
-          key = this.#by(pulled.value);
-          if (isPromise(key)) throw promiseInSyncIteration({ label: `group by ${nameOf(this.#by)}` }, key);
-        }
-      } catch (error) {
-        this.phase = { kind: "flushing", then: "throw", error };
-        continue;
-      }
-      const full = this.#groups.add(key, pulled.value);
-      if (full !== undefined) return element(full);
-    }
-  }
-  return(): void {
-    if (this.phase.kind === "done") return;
-    this.phase = DONE;
-    this.#upstream.return();
-  }
-}
-
-class GroupAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
-  readonly #by: GroupNode["by"];
-  readonly #groups: PendingGroups;
-  /** The group that filled up while upstream pushed elements into it (see `#pull`). */
+  readonly #context: RunContext;
+  readonly #label: string;
+  /** The group that filled up while upstream pushed elements into it (see `pull`). */
   #filled: unknown;
   phase: Phase = PULLING;
-  constructor(upstream: AsyncPull, node: GroupNode) {
+  constructor(upstream: Stage, node: GroupNode, context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#by = node.by;
     this.#groups = new PendingGroups(node);
+    this.#context = context;
+    this.#label = node.by === undefined ? "" : `group by ${nameOf(node.by)}`;
   }
-  async next(): Promise<IteratorResult<unknown>> {
-    for (;;) {
-      if (this.phase.kind === "done") return END;
-      if (this.phase.kind === "flushing") return flushStep(this.#groups, this);
-      let key: unknown = ONE_GROUP;
-      let pulled: IteratorResult<unknown>;
-      try {
-        const next = this.#pull();
-        if (next === undefined) {
-          const filled = this.#filled;
-          this.#filled = undefined;
-          return element(filled);
-        }
-        pulled = isPromise(next) ? await next : next; // no await per element on a ready upstream
-        if (pulled.done) {
-          this.phase = ENDING;
-          continue;
-        }
-        if (this.#by !== undefined) {
-          key = this.#by(pulled.value);
-          if (isPromise(key)) key = await key;
-        }
-      } catch (error) {
-        this.phase = { kind: "flushing", then: "throw", error };
-        continue;
-      }
-      const full = this.#groups.add(key, pulled.value);
-      if (full !== undefined) return element(full);
-    }
+  next(): Pulled {
+    if (this.phase.kind === "done") return END;
+    if (this.phase.kind === "flushing") return flushStep(this.#groups, this);
+    return answer(this);
   }
 
   /**
-   * Upstream's next answer. Without `by`, an upstream that can push (see
-   * `AsyncPull.drain`) hands the elements that are ready straight to the group,
-   * with no iterator result each, and its loop stops once the group is full:
-   * the answer is then undefined and the group is in `#filled`.
+   * Upstream's next answer. Without `by`, upstream pushes the elements that
+   * are ready straight into the group (see {@link Stage.drain}), with no
+   * iterator result each, and its loop stops once the group is full: the
+   * answer is then PAUSED and the group is in `#filled`.
    */
-  #pull(): Pulled | undefined {
+  pull(): Pulled {
     const upstream = this.#upstream;
-    if (this.#by !== undefined || upstream.drain === undefined) return upstream.next();
+    if (this.#by !== undefined) return upstream.next();
     const groups = this.#groups;
-    const answer = upstream.drain((value) => {
-      const full = groups.add(ONE_GROUP, value);
-      if (full === undefined) return false;
-      this.#filled = full;
-      return true;
-    });
-    return answer === PAUSED ? undefined : withoutResume(answer);
+    return withoutResume(
+      upstream.drain((value) => {
+        const full = groups.add(ONE_GROUP, value);
+        if (full === undefined) return false;
+        this.#filled = full;
+        return true;
+      }),
+    );
   }
 
-  async return(): Promise<void> {
+  handle(pulled: IteratorResult<unknown>): Handled {
+    if (pulled === PAUSED) {
+      const filled = this.#filled;
+      this.#filled = undefined;
+      return element(filled);
+    }
+    if (this.phase.kind === "done") return END; // closed while the pull was pending
+    if (pulled.done) {
+      this.phase = ENDING;
+      return flushStep(this.#groups, this);
+    }
+    const by = this.#by;
+    if (by === undefined) return this.#add(ONE_GROUP, pulled.value);
+    return andThen(inMode(this.#context, this.#label, by(pulled.value)), (key) => this.#add(key, pulled.value));
+  }
+
+  #add(key: unknown, value: unknown): IteratorResult<unknown> | typeof AGAIN {
+    const full = this.#groups.add(key, value);
+    return full === undefined ? AGAIN : element(full);
+  }
+
+  /** An error from upstream or from `by`: every pending group comes out first, then the error. */
+  handleError(error: unknown): IteratorResult<unknown> {
+    if (this.phase.kind === "done") throw error;
+    this.phase = { kind: "flushing", then: "throw", error };
+    return flushStep(this.#groups, this);
+  }
+
+  return(): void | Promise<void> {
     if (this.phase.kind === "done") return;
     this.phase = DONE;
-    await this.#upstream.return();
+    return this.#upstream.return();
   }
 }
 
@@ -255,8 +238,8 @@ class GroupAsync implements AsyncPull {
  * oldest group's deadline, emits that one group, and lets the pull go on. An
  * overdue group is emitted before an element that arrived meanwhile is added.
  */
-class GroupWithinAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
+class GroupWithin extends Stage {
+  readonly #upstream: Stage;
   readonly #by: GroupNode["by"];
   readonly #groups: PendingGroups;
   readonly #clock: Clock;
@@ -268,7 +251,8 @@ class GroupWithinAsync implements AsyncPull {
   /** Elements to handle before the clock is read again, in a run that answers without waiting. */
   #readClockIn = 0;
   phase: Phase = PULLING;
-  constructor(upstream: AsyncPull, node: GroupNode, context: RunContext) {
+  constructor(upstream: Stage, node: GroupNode, context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#by = node.by;
     this.#groups = new PendingGroups(node);
@@ -387,6 +371,5 @@ export const group: Operator<GroupNode> = {
     if (n.within !== undefined) return `${group.explain(n)} runs only in async iteration`;
     return n.by && isAsyncFunction(n.by) ? `group by ${nameOf(n.by)}, an async function` : undefined;
   },
-  sync: (up, n) => new GroupSync(up, n),
-  async: (up, n, context) => (n.within === undefined ? new GroupAsync(up, n) : new GroupWithinAsync(up, n, context)),
+  stage: (up, n, context) => (n.within === undefined ? new Group(up, n, context) : new GroupWithin(up, n, context)),
 };

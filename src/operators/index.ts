@@ -1,4 +1,5 @@
-import type { Operator, PlanNode } from "../plan.js";
+import type { Operator } from "../core/stage.js";
+import type { PlanNode } from "../plan.js";
 import { catchOperator } from "./catch.js";
 import { concat } from "./concat.js";
 import { doOperator } from "./do.js";

@@ -1,13 +1,13 @@
-import { ConcurrentStage, type Task } from "../internal/pool.js";
+import { ConcurrentStage, type Task } from "../core/pool.js";
 import { callWithRetry, explainRetry, retryPolicy, type ResolvedRetry, type RetryPolicy } from "../retry.js";
 import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
 import { boolean, func, integer, options } from "../internal/validate.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import { TimeoutError } from "../errors.js";
-import type { CallOptions, Operator, RunContext, Step } from "../plan.js";
-import { StepsAsync, StepsSync } from "../run/steps.js";
-import { ThrottleAsync } from "./throttle.js";
+import type { CallOptions, Operator, RunContext, Stage, Step } from "../core/stage.js";
+import { stepsStage } from "../core/steps.js";
+import { Throttle } from "./throttle.js";
 
 /** Options of `map` and `do`. */
 export interface MapOptions {
@@ -139,17 +139,25 @@ export function mapNode(into: unknown, opts: unknown): MapNode {
   return Object.freeze({ op: "map", into: fn, ...concurrencyOptions("map", opts) });
 }
 
+/**
+ * The stage of a `map`/`do` node that does not fuse with its neighbours: the
+ * concurrency engine (see core/pool.ts). Right after a throttle, no element is
+ * pulled ahead of a free slot: each call starts when its element is stamped.
+ */
+export function concurrentStage(upstream: Stage, task: Task, n: Concurrency, context: RunContext): ConcurrentStage {
+  return new ConcurrentStage(upstream, task, { ...n, pullAhead: !(upstream instanceof Throttle) }, context.callOptions);
+}
+
 export const map: Operator<MapNode> = {
   explain: (n) => `map(${nameOf(n.into)}${explainConcurrency(n)})`,
   asyncOnly: (n) => concurrencyAsyncOnly(`map(${nameOf(n.into)})`, n.into, n),
   // Sequential calls fuse with their neighbours; concurrent ones need the pool (async iteration only).
-  step: (n, mode, context) =>
-    mode === "sync" || n.concurrency === 1
+  step: (n, context) =>
+    context.mode === "sync" || n.concurrency === 1
       ? { kind: "map", fn: withRetry(n.into, n, context) as Step["fn"], label: map.explain(n) }
       : undefined,
-  sync: (up, n, context) => new StepsSync(up, [map.step!(n, "sync", context)!], context),
-  async: (up, n, context) =>
-    n.concurrency === 1
-      ? new StepsAsync(up, [map.step!(n, "async", context)!], context)
-      : new ConcurrentStage(up, withRetry(n.into, n, context), { ...n, pullAhead: !(up instanceof ThrottleAsync) }, context.callOptions),
+  stage: (up, n, context) => {
+    const step = map.step!(n, context);
+    return step ? stepsStage(up, [step], context) : concurrentStage(up, withRetry(n.into, n, context), n, context);
+  },
 };

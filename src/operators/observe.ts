@@ -2,7 +2,23 @@ import { isPromise } from "../internal/promise.js";
 import { nameOf, show } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import type { Clock } from "../internal/clock.js";
-import { element, PAUSED, withoutResume, type AsyncPull, type Operator, type Pulled, type Resume, type RunContext, type Sink, type SyncPull } from "../plan.js";
+import {
+  andThen,
+  answer,
+  drainThrough,
+  element,
+  Look,
+  PAUSED,
+  Stage,
+  STOPPED_HERE,
+  withoutResume,
+  type Drained,
+  type Handler,
+  type Operator,
+  type Pulled,
+  type RunContext,
+  type Sink,
+} from "../core/stage.js";
 import { duration } from "../internal/duration.js";
 
 /** What `observe` reports: how many elements and errors went by, and since when. */
@@ -178,102 +194,84 @@ class Observer {
   }
 }
 
-/** Passes every element and error through, counting them and reporting on its schedule. */
-class ObserveSync implements SyncPull {
-  readonly #upstream: SyncPull;
+/**
+ * Passes every element and error through, counting them and reporting on its
+ * schedule. Answers at once when upstream does and `do` returns no promise:
+ * observing costs no promise per element. In async iteration a promise from
+ * `do` is awaited before the element goes on; in sync iteration it is not.
+ */
+class Observe extends Stage implements Handler {
+  readonly #upstream: Stage;
   readonly #observer: Observer;
-  constructor(upstream: SyncPull, node: ObserveNode, clock: Clock) {
-    this.#upstream = upstream;
-    this.#observer = new Observer(node, clock);
-  }
-  next(): IteratorResult<unknown> {
-    const observer = this.#observer;
-    observer.started();
-    let pulled: IteratorResult<unknown>;
-    try {
-      pulled = this.#upstream.next();
-    } catch (error) {
-      observer.emit(observer.error());
-      throw error;
-    }
-    observer.emit(pulled.done ? observer.end() : observer.element());
-    return pulled;
-  }
-  return(): void {
-    this.#upstream.return();
-  }
-}
-
-class ObserveAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
-  readonly #observer: Observer;
-  readonly #signal: AbortSignal;
-  constructor(upstream: AsyncPull, node: ObserveNode, context: RunContext) {
+  readonly #context: RunContext;
+  constructor(upstream: Stage, node: ObserveNode, context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#observer = new Observer(node, context.clock);
-    this.#signal = context.signal;
+    this.#context = context;
   }
-  /** Answers at once when upstream does and `do` returns no promise: observing costs no promise per element. */
   next(): Pulled {
-    const observer = this.#observer;
-    observer.started();
-    observer.startTicking(this.#signal);
-    let pulled: Pulled;
-    try {
-      pulled = this.#upstream.next();
-    } catch (error) {
-      return this.#failed(error);
-    }
-    return isPromise(pulled) ? pulled.then(this.#passed, this.#failed) : this.#passed(pulled);
+    this.#start();
+    return answer(this);
   }
 
   /**
-   * Push mode (see `AsyncPull.drain`): upstream hands the elements that are
-   * ready to `sink` through the counter. When `do` returns a promise, the
-   * element waits for it as it does in `next()`: upstream's loop stops there,
-   * and the element is the answer once `do` settles.
+   * Push mode: upstream hands the elements that are ready to `sink` through
+   * the counter. When `do` returns a promise, the element waits for it as it
+   * does in `next()`: upstream's loop stops there, and the element is the
+   * answer once `do` settles.
    */
-  drain(sink: Sink): Pulled | Resume {
-    const upstream = this.#upstream;
-    if (upstream.drain === undefined) return this.next();
+  override drain(sink: Sink): Drained {
+    this.#start();
     const observer = this.#observer;
-    observer.started();
-    observer.startTicking(this.#signal);
     let waiting: { readonly value: unknown; readonly emitted: PromiseLike<unknown> } | undefined;
-    let answer: Pulled | Resume;
+    let drained: Drained | typeof STOPPED_HERE;
     try {
-      answer = upstream.drain((value) => {
-        const emitted = observer.emit(observer.element());
-        if (!isPromise(emitted)) return sink(value);
+      drained = drainThrough(this.#upstream, sink, (value) => {
+        const emitted = this.#emit(observer.element());
+        if (!isPromise(emitted)) return Look.Pass;
         waiting = { value, emitted };
-        return true;
+        return Look.Keep;
       });
     } catch (error) {
-      return this.#failed(error);
+      return this.handleError(error);
     }
-    if (answer === PAUSED) {
-      if (waiting === undefined) return PAUSED; // downstream's pause
-      const { value, emitted } = waiting;
+    if (drained === STOPPED_HERE) {
+      const { value, emitted } = waiting!;
       return Promise.resolve(emitted).then(() => element(value));
     }
-    answer = withoutResume(answer);
-    return isPromise(answer) ? answer.then(this.#passed, this.#failed) : this.#passed(answer);
+    if (drained === PAUSED) return PAUSED;
+    const pulled = withoutResume(drained);
+    if (!isPromise(pulled)) return this.handle(pulled);
+    return pulled.then(
+      (p) => this.handle(p),
+      (error: unknown) => this.handleError(error),
+    );
   }
 
-  readonly #passed = (pulled: IteratorResult<unknown>): Pulled => {
-    const observer = this.#observer;
-    const emitted = observer.emit(pulled.done ? observer.end() : observer.element());
-    return isPromise(emitted) ? Promise.resolve(emitted).then(() => pulled) : pulled;
-  };
+  #start(): void {
+    this.#observer.started();
+    this.#observer.startTicking(this.#context.signal);
+  }
 
-  readonly #failed = (error: unknown): never | Promise<never> => {
+  /** Reports `o`, if due; the promise of `do`, to await, only in async iteration. */
+  #emit(o: Observation | undefined): unknown {
+    const emitted = this.#observer.emit(o);
+    return this.#context.mode === "async" ? emitted : undefined;
+  }
+
+  pull(): Pulled {
+    return this.#upstream.next();
+  }
+  handle(pulled: IteratorResult<unknown>): Pulled {
     const observer = this.#observer;
-    const emitted = observer.emit(observer.error());
-    if (!isPromise(emitted)) throw error;
-    return Promise.resolve(emitted).then(() => {
+    return andThen(this.#emit(pulled.done ? observer.end() : observer.element()), () => pulled);
+  }
+  handleError(error: unknown): never | Promise<never> {
+    return andThen(this.#emit(this.#observer.error()), () => {
       throw error;
     });
-  };
+  }
 
   return(): void | Promise<void> {
     this.#observer.stopTicking();
@@ -290,6 +288,5 @@ export const observe: Operator<ObserveNode> = {
     return `observe(${JSON.stringify(n.subject)}${parts.length ? `, { ${parts.join(", ")} }` : ""})`;
   },
   asyncOnly: (n) => (n.period !== undefined ? `${observe.explain(n)} runs only in async iteration` : undefined),
-  sync: (up, n, context) => new ObserveSync(up, n, context.clock),
-  async: (up, n, context) => new ObserveAsync(up, n, context),
+  stage: (up, n, context) => new Observe(up, n, context),
 };

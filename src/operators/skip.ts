@@ -1,7 +1,6 @@
-import { isAsyncFunction, isPromise } from "../internal/promise.js";
+import { isAsyncFunction } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
-import { type AsyncPull, type Pulled, type Operator, type Resume, type Sink, type SyncPull } from "../plan.js";
-import { promiseInSyncIteration } from "../run/steps.js";
+import { AGAIN, andThen, answer, inMode, Stage, type Drained, type Handled, type Handler, type Operator, type Pulled, type RunContext, type Sink } from "../core/stage.js";
 import { untilArgument } from "./take.js";
 
 export interface SkipNode {
@@ -19,75 +18,45 @@ export function skipNode(until: unknown): SkipNode {
  * matching `until`; that one and everything after it are yielded, and the
  * predicate is not called again. Errors pass through and do not count.
  */
-class SkipSync implements SyncPull {
-  readonly #upstream: SyncPull;
+class Skip extends Stage implements Handler {
+  readonly #upstream: Stage;
   readonly #node: SkipNode;
+  readonly #context: RunContext;
   #skipped = 0;
-  #skipping = true;
-  constructor(upstream: SyncPull, node: SkipNode) {
+  #skipping: boolean;
+  constructor(upstream: Stage, node: SkipNode, context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#node = node;
-    this.#skipping = node.until !== 0;
-  }
-  next(): IteratorResult<unknown> {
-    for (;;) {
-      const pulled = this.#upstream.next();
-      if (!this.#skipping || pulled.done) return pulled;
-      const until = this.#node.until;
-      if (typeof until === "number") {
-        this.#skipping = ++this.#skipped < until;
-        continue;
-      }
-      const matched = until(pulled.value);
-      if (isPromise(matched)) throw promiseInSyncIteration({ label: skip.explain(this.#node) }, matched);
-      if (matched) {
-        this.#skipping = false;
-        return pulled;
-      }
-    }
-  }
-  return(): void {
-    this.#upstream.return();
-  }
-}
-
-class SkipAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
-  readonly #node: SkipNode;
-  #skipped = 0;
-  #skipping = true;
-  constructor(upstream: AsyncPull, node: SkipNode) {
-    this.#upstream = upstream;
-    this.#node = node;
+    this.#context = context;
     this.#skipping = node.until !== 0;
   }
   next(): Pulled {
     // Once skipping is over, this stage costs nothing: upstream answers directly.
-    return this.#skipping ? this.#skipAhead() : this.#upstream.next();
+    return this.#skipping ? answer(this) : this.#upstream.next();
   }
-  /** Push mode (see `AsyncPull.drain`): once skipping is over, upstream's own. */
-  drain(sink: Sink): Pulled | Resume {
-    const upstream = this.#upstream;
-    if (this.#skipping || upstream.drain === undefined) return this.next();
-    return upstream.drain(sink);
+  /** Push mode: once skipping is over, upstream's own. */
+  override drain(sink: Sink): Drained {
+    return this.#skipping ? super.drain(sink) : this.#upstream.drain(sink);
   }
-  async #skipAhead(): Promise<IteratorResult<unknown>> {
-    for (;;) {
-      const next = this.#upstream.next();
-      const pulled = isPromise(next) ? await next : next;
-      if (!this.#skipping || pulled.done) return pulled;
-      const until = this.#node.until;
-      if (typeof until === "number") {
-        this.#skipping = ++this.#skipped < until;
-        continue;
-      }
-      let matched = until(pulled.value);
-      if (isPromise(matched)) matched = await matched;
-      if (matched) {
-        this.#skipping = false;
-        return pulled;
-      }
+  pull(): Pulled {
+    return this.#upstream.next();
+  }
+  handle(pulled: IteratorResult<unknown>): Handled {
+    if (!this.#skipping || pulled.done) return pulled;
+    const until = this.#node.until;
+    if (typeof until === "number") {
+      this.#skipping = ++this.#skipped < until;
+      return AGAIN;
     }
+    return andThen(inMode(this.#context, skip.explain(this.#node), until(pulled.value)), (matched) => {
+      if (!matched) return AGAIN;
+      this.#skipping = false;
+      return pulled;
+    });
+  }
+  handleError(error: unknown): never {
+    throw error;
   }
   return(): void | Promise<void> {
     return this.#upstream.return();
@@ -97,6 +66,5 @@ class SkipAsync implements AsyncPull {
 export const skip: Operator<SkipNode> = {
   explain: (n) => `skip(${typeof n.until === "number" ? n.until : nameOf(n.until)})`,
   asyncOnly: (n) => (isAsyncFunction(n.until) ? `${skip.explain(n)} with an async predicate` : undefined),
-  sync: (up, n) => new SkipSync(up, n),
-  async: (up, n) => new SkipAsync(up, n),
+  stage: (up, n, context) => new Skip(up, n, context),
 };

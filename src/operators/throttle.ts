@@ -2,7 +2,8 @@ import type { Clock } from "../internal/clock.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import { integer, options } from "../internal/validate.js";
 import { checkStoreAndKey, type ThrottleStore } from "../quota.js";
-import { END, type AsyncPull, type Operator, type RunContext } from "../plan.js";
+import { END, Stage, type Operator, type RunContext } from "../core/stage.js";
+import { Window } from "../core/window.js";
 
 /** Options of `throttle`. */
 export interface ThrottleOptions {
@@ -34,43 +35,19 @@ export function throttleNode(upTo: unknown, opts: unknown): ThrottleNode {
 }
 
 /**
- * The times of the last `upTo` emissions, oldest first, in a ring that grows as
- * emissions come (a huge `upTo` costs nothing until it is used).
- */
-export class Window {
-  readonly #size: number;
-  readonly #times: number[] = [];
-  #oldest = 0;
-  constructor(size: number) {
-    this.#size = size;
-  }
-  /** When the next emission may go: now if the window is not full, else the oldest emission + `per`. */
-  earliest(per: number): number {
-    return this.#times.length < this.#size ? -Infinity : this.#times[this.#oldest]! + per;
-  }
-  record(time: number): void {
-    if (this.#times.length < this.#size) {
-      this.#times.push(time);
-    } else {
-      this.#times[this.#oldest] = time;
-      this.#oldest = (this.#oldest + 1) % this.#size;
-    }
-  }
-}
-
-/**
  * A sliding window over emissions (elements and errors both count): the k-th
  * emission never comes before the (k - upTo)-th plus `per`. Pulls first, then
  * waits what the window requires; the end of the stream is not delayed.
  */
-export class ThrottleAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
+export class Throttle extends Stage {
+  readonly #upstream: Stage;
   readonly #node: ThrottleNode;
   readonly #clock: Clock;
   readonly #signal: AbortSignal;
   readonly #window: Window;
   #done = false;
-  constructor(upstream: AsyncPull, node: ThrottleNode, context: RunContext) {
+  constructor(upstream: Stage, node: ThrottleNode, context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#node = node;
     this.#clock = context.clock;
@@ -110,5 +87,6 @@ export class ThrottleAsync implements AsyncPull {
 
 export const throttle: Operator<ThrottleNode> = {
   explain: (n) => `throttle(${n.upTo}, { per: ${showDuration(n.perAsWritten)}${n.key === undefined ? "" : `, key: ${JSON.stringify(n.key)}`} })`,
-  async: (up, n, context) => new ThrottleAsync(up, n, context),
+  asyncOnly: (n) => `${throttle.explain(n)} runs only in async iteration`,
+  stage: (up, n, context) => new Throttle(up, n, context),
 };

@@ -1,21 +1,7 @@
 import { isPromise } from "../internal/promise.js";
-import { operatorOf } from "../operators/index.js";
-import { END, Resume, type AsyncPull, type Plan, type Pulled, type RunContext } from "../plan.js";
+import { element, END, PAUSED, Resume, type Drained, type Pulled, type Sink, type Stage } from "../core/stage.js";
+import type { Plan } from "../plan.js";
 import { buildStages, runContext, type IterateOptions, type IteratorOptions } from "./iterate.js";
-import { ArraySource, openSourceAsync } from "./source.js";
-import { ArrayStepsAsync, StepsAsync } from "./steps.js";
-
-/** Plan -> the chain of async stages, runs of sequential map/do/filter fused into one loop. */
-export function buildAsync(plan: Plan, context: RunContext): AsyncPull {
-  return buildStages<AsyncPull>(
-    plan.nodes,
-    "async",
-    context,
-    openSourceAsync(plan.source),
-    (up, steps) => (up instanceof ArraySource ? new ArrayStepsAsync(up.array, steps, context) : new StepsAsync(up, steps, context)),
-    (up, node) => operatorOf(node).async(up, node, context),
-  );
-}
 
 /**
  * One async iteration of a plan, as the runner's hybrid stages see it: `next()`
@@ -23,7 +9,7 @@ export function buildAsync(plan: Plan, context: RunContext): AsyncPull {
  * it wrapped in an {@link AsyncStreamIterator}.
  */
 export class AsyncRun {
-  readonly #head: AsyncPull;
+  readonly #head: Stage;
   readonly #controller: AbortController;
   readonly #signal: AbortSignal | undefined;
   #closed = false;
@@ -31,10 +17,10 @@ export class AsyncRun {
   #closing: Promise<void> | undefined;
 
   constructor(plan: Plan, options: IterateOptions = {}) {
-    const context = runContext(options);
+    const context = runContext("async", options);
     this.#controller = context.controller;
     this.#signal = options.signal;
-    this.#head = buildAsync(plan, context);
+    this.#head = buildStages(plan, context);
   }
 
   /** The next result; a pending one loses the race against the signal's abort. */
@@ -54,39 +40,12 @@ export class AsyncRun {
   }
 
   /**
-   * `for await`'s fast path: the head's own `nextInLoop()` when it has one (see
-   * {@link AsyncPull.nextInLoop}). Undefined with a signal, which only `next()` races.
+   * Push mode (see {@link Stage.drain}): the head hands the elements that are
+   * ready to `sink`. With a signal, one `next()`, which races the signal.
    */
-  nextInLoop(settled: () => void, failed: (error: unknown) => never | Promise<never>): Promise<IteratorResult<unknown>> | undefined {
-    if (this.#signal !== undefined || this.#closed) return undefined;
-    return this.#head.nextInLoop?.(settled, failed);
-  }
-
-  /**
-   * The terminals' fast path: the head's `nextOrResume()` when it has one. With a
-   * signal, the plain `next()`, which races the signal.
-   */
-  nextOrResume(): Pulled | Resume {
-    if (this.#signal !== undefined) return this.next();
-    if (this.#closed) return END;
-    const head = this.#head;
-    return head.nextOrResume ? head.nextOrResume() : head.next();
-  }
-
-  /**
-   * The terminals' push mode (see `AsyncPull.drain`): the head's own `drain`, or
-   * a loop on its answers that hands the ready ones to `sink`. With a signal,
-   * one `next()`, which races the signal.
-   */
-  drain(sink: (value: unknown) => void): Pulled | Resume {
-    if (this.#signal !== undefined || this.#closed) return this.nextOrResume();
-    const head = this.#head;
-    if (head.drain !== undefined) return head.drain(sink);
-    for (;;) {
-      const pulled = head.nextOrResume ? head.nextOrResume() : head.next();
-      if (pulled instanceof Resume || isPromise(pulled) || pulled.done) return pulled;
-      sink(pulled.value);
-    }
+  drain(sink: Sink): Drained {
+    if (this.#signal !== undefined || this.#closed) return this.next();
+    return this.#head.drain(sink);
   }
 
   /**
@@ -140,13 +99,15 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
   /** Calls waiting behind a pending one. */
   #queued = 0;
   /**
-   * A call is in the head's loop (`nextInLoop`). A flag, not its promise in
-   * `#pending`: storing a new promise per call into this long-lived object
-   * costs the garbage collector's write barrier (cachegrind: 60 instructions
-   * per element in W3). A call that comes meanwhile starts the queue on `#wake`.
+   * A call is in `#loop`. A flag, not its promise in `#pending`: storing a new
+   * promise per call into this long-lived object costs the garbage collector's
+   * write barrier (cachegrind: 60 instructions per element in W3). A call that
+   * comes meanwhile starts the queue on `#wake`.
    */
   #looping = false;
   #wake: (() => void) | undefined;
+  /** The element the head handed to `#takeOne`. */
+  #taken: unknown;
   /** What an error does on its way to the caller: closes the run first, or passes as it is. */
   readonly #onError: (error: unknown) => never | Promise<never>;
 
@@ -165,20 +126,34 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     }
     // Set before the call: a loop that answers at once has settled by the time it returns.
     this.#looping = true;
-    const looping = this.#run.nextInLoop(this.#settledInLoop, this.#onError);
-    if (looping !== undefined) return looping as Promise<IteratorResult<T>>;
-    this.#looping = false;
-    let pulled: Pulled;
-    try {
-      pulled = this.#run.next();
-    } catch (error) {
-      return Promise.resolve().then(() => this.#onError(error));
-    }
-    if (!isPromise(pulled)) return Promise.resolve(pulled as IteratorResult<T>);
-    const answer = pulled.then(this.#settled, this.#failed) as Promise<IteratorResult<T>>;
-    this.#pending = answer;
-    return answer;
+    return this.#loop() as Promise<IteratorResult<T>>;
   }
+
+  /**
+   * `next()` as one async call: the head pushes one element to `#takeOne`, or
+   * answers what is pending, which this loop awaits itself; a {@link Resume}
+   * (steps over an async source) costs no promise beyond upstream's own. Every
+   * stage gets this path through its `drain`.
+   */
+  async #loop(): Promise<IteratorResult<unknown>> {
+    let answer: Drained;
+    try {
+      answer = this.#run.drain(this.#takeOne);
+      while (answer instanceof Resume) answer = answer.resume(await answer.pending);
+      if (isPromise(answer)) answer = await answer;
+    } catch (error) {
+      this.#settledInLoop();
+      return this.#onError(error);
+    }
+    this.#settledInLoop();
+    return answer === PAUSED ? element(this.#taken) : answer;
+  }
+
+  // Bound once: settling a call costs no closure.
+  readonly #takeOne = (value: unknown): true => {
+    this.#taken = value;
+    return true;
+  };
 
   /** A call made while another was pending: pulls once the calls before it settled. */
   readonly #pullQueued = (): Promise<IteratorResult<T>> => {
@@ -192,7 +167,6 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
     return Promise.resolve(pulled).then(this.#settled, this.#failed) as Promise<IteratorResult<T>>;
   };
 
-  // Bound once: settling a call costs no closure.
   /** A call in the head's loop is answered: the next call may loop, or the first one waiting goes on. */
   readonly #settledInLoop = (): void => {
     this.#looping = false;

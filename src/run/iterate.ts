@@ -4,9 +4,10 @@ import { isAsyncFunction } from "../internal/promise.js";
 import { options } from "../internal/validate.js";
 import { SignalLinks } from "../internal/links.js";
 import { show } from "../internal/show.js";
-import { END, type Plan, type PlanNode, type RunContext, type Step, type SyncPull } from "../plan.js";
-import { ArraySource, openSourceSync } from "./source.js";
-import { ArrayStepsSync, StepsSync } from "./steps.js";
+import type { Plan } from "../plan.js";
+import { END, type RunContext, type Stage, type Step } from "../core/stage.js";
+import { openSource } from "../core/sources.js";
+import { stepsStage } from "../core/steps.js";
 
 /** Options of one iteration. */
 export interface IterateOptions {
@@ -67,51 +68,37 @@ export function whyAsyncOnly(plan: Plan): string | undefined {
     return "the source is an async function";
   }
   for (const node of plan.nodes) {
-    const op = operatorOf(node);
-    const reason = op.sync ? op.asyncOnly?.(node) : `${op.explain(node)} runs only in async iteration`;
+    const reason = operatorOf(node).asyncOnly?.(node);
     if (reason !== undefined) return reason;
   }
   return undefined;
 }
 
-/** One iteration's shared state: its clock and the signal that aborts on early exit. */
-export function runContext(options: IterateOptions = {}): RunContext & { readonly controller: AbortController } {
+/** One iteration's shared state: its runner, its clock and the signal that aborts on early exit. */
+export function runContext(mode: RunContext["mode"], options: IterateOptions = {}): RunContext & { readonly controller: AbortController } {
   const controller = new AbortController();
   const signal = controller.signal;
-  return { clock: options.clock ?? systemClock, signal, callOptions: { signal }, links: new SignalLinks(signal), controller };
+  return { mode, clock: options.clock ?? systemClock, signal, callOptions: { signal }, links: new SignalLinks(signal), controller };
 }
 
 /**
- * Walks a plan's nodes into a chain of stages, for either runner: each run of
- * fusable steps becomes one `fuse`d stage, every other node its operation's stage.
+ * Walks a plan's nodes into a chain of stages, for the context's runner: each
+ * run of fusable steps becomes one stage of fused steps, every other node its
+ * operation's stage.
  */
-export function buildStages<S>(
-  nodes: Plan["nodes"],
-  mode: "sync" | "async",
-  context: RunContext,
-  source: S,
-  fuse: (upstream: S, steps: Step[]) => S,
-  stageOf: (upstream: S, node: PlanNode) => S,
-): S {
-  let stage = source;
+export function buildStages(plan: Plan, context: RunContext): Stage {
+  const nodes = plan.nodes;
+  let stage = openSource(plan.source, context);
   for (let i = 0; i < nodes.length; ) {
     const steps: Step[] = [];
-    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, mode, context)); i++) steps.push(step);
-    stage = steps.length > 0 ? fuse(stage, steps) : stageOf(stage, nodes[i++]!);
+    for (let step; i < nodes.length && (step = operatorOf(nodes[i]!).step?.(nodes[i]!, context)); i++) steps.push(step);
+    if (steps.length > 0) stage = stepsStage(stage, steps, context);
+    else {
+      const node = nodes[i++]!;
+      stage = operatorOf(node).stage(stage, node, context);
+    }
   }
   return stage;
-}
-
-/** Plan -> the chain of sync stages; steps right after an array source read it by index. */
-export function buildSync(plan: Plan, context: RunContext): SyncPull {
-  return buildStages<SyncPull>(
-    plan.nodes,
-    "sync",
-    context,
-    openSourceSync(plan.source),
-    (up, steps) => (up instanceof ArraySource ? new ArrayStepsSync(up.array, steps, context) : new StepsSync(up, steps, context)),
-    (up, node) => operatorOf(node).sync!(up, node, context),
-  );
 }
 
 /**
@@ -134,7 +121,7 @@ function closeQuietly(it: { return(): unknown }): void {
  * `return()` closes every stage down to the source, once, and aborts the run's signal.
  */
 export class StreamIterator<T> implements IterableIterator<T> {
-  readonly #head: SyncPull;
+  readonly #head: Stage;
   readonly #controller: AbortController;
   readonly #signal: AbortSignal | undefined;
   readonly #closeOnError: boolean;
@@ -147,9 +134,9 @@ export class StreamIterator<T> implements IterableIterator<T> {
         `this stream cannot be iterated synchronously: ${reason}; iterate with \`for await\` or a terminal such as \`toArray()\``,
       );
     }
-    const context = runContext(options);
+    const context = runContext("sync", options);
     this.#controller = context.controller;
-    this.#head = buildSync(plan, context);
+    this.#head = buildStages(plan, context);
     this.#signal = options.signal;
     this.#closeOnError = options.afterError !== "resume";
   }
@@ -162,7 +149,7 @@ export class StreamIterator<T> implements IterableIterator<T> {
       throw this.#signal.reason;
     }
     try {
-      return this.#head.next() as IteratorResult<T>;
+      return this.#head.next() as IteratorResult<T>; // a plain result: in sync iteration no stage answers a promise
     } catch (error) {
       if (this.#closeOnError) closeQuietly(this);
       throw error;

@@ -1,5 +1,6 @@
 import { isPromise } from "../internal/promise.js";
-import { END, element, PAUSED, Resume, type AsyncPull, type CallOptions, type Pulled, type RunContext, type Sink, type Step, type SyncPull } from "../plan.js";
+import { ArraySource } from "./sources.js";
+import { END, element, PAUSED, promiseInSyncIteration, Resume, Stage, type CallOptions, type Drained, type Pulled, type RunContext, type Sink, type Step } from "./stage.js";
 
 /** What a fused run of steps returns for an element that a filter dropped. */
 const SKIPPED = Symbol("SKIPPED");
@@ -65,19 +66,19 @@ function composeSync(steps: readonly Step[]): Apply {
     if (step.kind === "map") {
       apply = (x, options) => {
         const out = fn(x, options);
-        if (isPromise(out)) throw promiseInSyncIteration(step, out);
+        if (isPromise(out)) throw promiseInSyncIteration(step.label, out);
         return then(out, options);
       };
     } else if (step.kind === "filter") {
       apply = (x, options) => {
         const keep = fn(x); // `where` sees only the element
-        if (isPromise(keep)) throw promiseInSyncIteration(step, keep);
+        if (isPromise(keep)) throw promiseInSyncIteration(step.label, keep);
         return keep ? then(x, options) : SKIPPED;
       };
     } else {
       apply = (x, options) => {
         const out = fn(x, options);
-        if (isPromise(out)) throw promiseInSyncIteration(step, out);
+        if (isPromise(out)) throw promiseInSyncIteration(step.label, out);
         return then(x, options);
       };
     }
@@ -120,13 +121,14 @@ function composeAsync(steps: readonly Step[]): Apply {
  * A run of sequential map/do/filter steps executed as one loop. An error thrown
  * by a step drops that element and leaves the loop usable.
  */
-export class StepsSync implements SyncPull {
-  readonly #upstream: SyncPull;
+export class StepsSync extends Stage {
+  readonly #upstream: Stage;
   readonly #apply: Apply;
   readonly #options: CallOptions;
   #done = false;
 
-  constructor(upstream: SyncPull, steps: readonly Step[], context: RunContext) {
+  constructor(upstream: Stage, steps: readonly Step[], context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#apply = composeOnce(composedSync, steps, composeSync);
     this.#options = context.callOptions;
@@ -136,7 +138,7 @@ export class StepsSync implements SyncPull {
     const apply = this.#apply;
     let out: unknown = SKIPPED;
     while (!this.#done) {
-      const pulled = this.#upstream.next();
+      const pulled = this.#upstream.next() as IteratorResult<unknown>; // sync iteration: upstream answers at once
       if (pulled.done) {
         this.#done = true;
         break;
@@ -155,7 +157,7 @@ export class StepsSync implements SyncPull {
 }
 
 /** Steps right after an array source read the array by index: no iterator result per source element. */
-export class ArrayStepsSync implements SyncPull {
+export class ArrayStepsSync extends Stage {
   readonly #array: ArrayLike<unknown>;
   readonly #apply: Apply;
   readonly #options: CallOptions;
@@ -163,6 +165,7 @@ export class ArrayStepsSync implements SyncPull {
   #closed = false; // a flag, not a swapped array or an Infinity index: the hot loop's fields keep one shape
 
   constructor(array: ArrayLike<unknown>, steps: readonly Step[], context: RunContext) {
+    super();
     this.#array = array;
     this.#apply = composeOnce(composedSync, steps, composeSync);
     this.#options = context.callOptions;
@@ -189,13 +192,14 @@ export class ArrayStepsSync implements SyncPull {
  * The same run of steps under async iteration. It answers synchronously while
  * upstream and the callbacks do, and awaits only values that are promises.
  */
-export class StepsAsync implements AsyncPull {
-  readonly #upstream: AsyncPull;
+export class StepsAsync extends Stage {
+  readonly #upstream: Stage;
   readonly #apply: Apply;
   readonly #options: CallOptions;
   #done = false;
 
-  constructor(upstream: AsyncPull, steps: readonly Step[], context: RunContext) {
+  constructor(upstream: Stage, steps: readonly Step[], context: RunContext) {
+    super();
     this.#upstream = upstream;
     this.#apply = composeOnce(composedAsync, steps, composeAsync);
     this.#options = context.callOptions;
@@ -221,16 +225,12 @@ export class StepsAsync implements AsyncPull {
     return out === SKIPPED || isPromise(out) ? this.#slowly(out) : element(out);
   };
 
-  /** `next()` for terminals: a pending upstream answer comes back as a {@link Resume}. */
-  nextOrResume(): Pulled | Resume {
-    return this.drain();
-  }
-
   /**
-   * `nextOrResume()` in push mode: with a `sink`, ready elements go to it (see
-   * {@link AsyncPull.drain}); without, the first one is the answer.
+   * Push mode (see {@link Stage.drain}); without a `sink`, the first element
+   * is the answer. A pending pull comes back as a {@link Resume}: the runner
+   * awaits upstream's own promise, and no promise of ours is made per pull.
    */
-  drain(sink?: Sink): Pulled | Resume {
+  override drain(sink?: Sink): Drained {
     if (this.#done) return END;
     const apply = this.#apply;
     for (;;) {
@@ -245,48 +245,10 @@ export class StepsAsync implements AsyncPull {
     }
   }
 
-  /**
-   * `next()` as one async call, for `for await` (see {@link AsyncPull.nextInLoop}):
-   * pulls and applies in a plain loop until an element comes out, awaiting only
-   * the answers that are promises. No promise of ours per pull, none nested
-   * while a filter drops elements. Written for the engine: an `await` saves and
-   * restores every variable live across it, so `pulled` and `out` live within
-   * one turn of the loop (W3 in `npm run bench:instructions`: 1.23x-1.25x the
-   * hand-written loop's instructions per element, a bare async loop around the
-   * same composed steps 1.20x-1.22x; the iterator's earlier `then`/`Resume` path 1.41x).
-   */
-  async nextInLoop(settled: () => void, failed: (error: unknown) => never | Promise<never>): Promise<IteratorResult<unknown>> {
-    const upstream = this.#upstream;
-    const apply = this.#apply;
-    const options = this.#options;
-    try {
-      while (!this.#done) {
-        const next = upstream.next();
-        // `instanceof` first: the usual promise is known without looking up `then`.
-        const pulled = (next instanceof Promise || isPromise(next) ? await next : next) as IteratorResult<unknown>;
-        if (pulled.done || this.#done) {
-          this.#done = true;
-          break;
-        }
-        let out = apply(pulled.value, options);
-        if (isPromise(out)) out = await out;
-        if (out !== SKIPPED) {
-          settled();
-          return element(out);
-        }
-      }
-    } catch (error) {
-      settled();
-      return failed(error);
-    }
-    settled();
-    return END;
-  }
-
-  readonly #resume = (pulled: IteratorResult<unknown>): Pulled | Resume => {
+  readonly #resume = (pulled: IteratorResult<unknown>): Drained => {
     if (pulled.done || this.#done) return this.#end();
     const out = this.#apply(pulled.value, this.#options);
-    if (out === SKIPPED) return this.nextOrResume(); // a fresh Resume for the terminal's loop: nothing nests
+    if (out === SKIPPED) return this.drain(); // a fresh Resume for the runner's loop: nothing nests
     return isPromise(out) ? this.#slowly(out) : element(out);
   };
 
@@ -321,7 +283,7 @@ export class StepsAsync implements AsyncPull {
  * Steps right after an array source, under async iteration: the array is read by
  * index and each element answered at once unless a callback returns a promise.
  */
-export class ArrayStepsAsync implements AsyncPull {
+export class ArrayStepsAsync extends Stage {
   readonly #array: ArrayLike<unknown>;
   readonly #apply: Apply;
   readonly #options: CallOptions;
@@ -329,6 +291,7 @@ export class ArrayStepsAsync implements AsyncPull {
   #closed = false;
 
   constructor(array: ArrayLike<unknown>, steps: readonly Step[], context: RunContext) {
+    super();
     this.#array = array;
     this.#apply = composeOnce(composedAsync, steps, composeAsync);
     this.#options = context.callOptions;
@@ -338,11 +301,8 @@ export class ArrayStepsAsync implements AsyncPull {
     return this.drain();
   }
 
-  /**
-   * `next()` in push mode: with a `sink`, ready elements go to it (see
-   * {@link AsyncPull.drain}); without, the first one is the answer.
-   */
-  drain(sink?: Sink): Pulled {
+  /** Push mode (see {@link Stage.drain}); without a `sink`, the first element is the answer. */
+  override drain(sink?: Sink): Pulled {
     const array = this.#array;
     const apply = this.#apply;
     while (!this.#closed && this.#index < array.length) {
@@ -376,11 +336,15 @@ export class ArrayStepsAsync implements AsyncPull {
   }
 }
 
-/** The error for a callback that returned a promise while iterating synchronously. */
-export function promiseInSyncIteration(step: { label: string }, promise: PromiseLike<unknown>): TypeError {
-  // The promise is abandoned: keep its rejection from surfacing as unhandled.
-  Promise.resolve(promise).catch(() => {});
-  return new TypeError(
-    `\`${step.label}\` returned a Promise during sync iteration; iterate with \`for await\` or a terminal such as \`toArray()\``,
-  );
+/**
+ * The stage of a run of fused steps, for the run's mode: steps right after an
+ * array source read the array by index. The one operation kept in a version
+ * per mode: its loops are the hot paths (W1, W2, W3), and sync iteration must
+ * turn a callback's promise into a TypeError where async iteration awaits it.
+ */
+export function stepsStage(upstream: Stage, steps: readonly Step[], context: RunContext): Stage {
+  if (context.mode === "sync") {
+    return upstream instanceof ArraySource ? new ArrayStepsSync(upstream.array, steps, context) : new StepsSync(upstream, steps, context);
+  }
+  return upstream instanceof ArraySource ? new ArrayStepsAsync(upstream.array, steps, context) : new StepsAsync(upstream, steps, context);
 }

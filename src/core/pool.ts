@@ -1,8 +1,5 @@
-import { END, type AsyncPull, type CallOptions, type Pulled } from "../plan.js";
-import { isPromise } from "./promise.js";
-
-/** A settled call, carried as a value so a failure keeps its place until it is yielded. */
-export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+import { isPromise } from "../internal/promise.js";
+import { END, Stage, type CallOptions, type Pulled } from "./stage.js";
 
 /** An element's task: its result now, or a promise of it. */
 export type Task = (value: unknown, options: CallOptions) => unknown;
@@ -44,8 +41,8 @@ interface Entry {
  * `next()` answers synchronously when a result is ready: no promise per element
  * beyond the calls' own.
  */
-export class ConcurrentStage implements AsyncPull {
-  readonly #upstream: AsyncPull;
+export class ConcurrentStage extends Stage {
+  readonly #upstream: Stage;
   readonly #task: Task;
   readonly #options: CallOptions;
   readonly #concurrency: number;
@@ -64,11 +61,12 @@ export class ConcurrentStage implements AsyncPull {
   /** Calls running now. */
   #active = 0;
   /** Resolves once no call runs, after close. */
-  #drained: (() => void) | undefined;
+  #idle: (() => void) | undefined;
   #upstreamDone = false;
   #closed = false;
 
-  constructor(upstream: AsyncPull, task: Task, pool: PoolOptions, options: CallOptions) {
+  constructor(upstream: Stage, task: Task, pool: PoolOptions, options: CallOptions) {
+    super();
     this.#upstream = upstream;
     this.#task = task;
     this.#options = options;
@@ -171,7 +169,7 @@ export class ConcurrentStage implements AsyncPull {
     }
     const waiting = this.#waiting.shift();
     if (waiting !== undefined && !this.#closed) this.#start(waiting);
-    if (this.#active === 0) this.#drained?.();
+    if (this.#active === 0) this.#idle?.();
   }
 
   /** Closes upstream, drops the elements that never started, and waits for the running calls to settle. */
@@ -180,7 +178,7 @@ export class ConcurrentStage implements AsyncPull {
     this.#closed = true;
     this.#waiting.length = 0;
     this.#wake?.();
-    const drained = this.#active === 0 ? undefined : new Promise<void>((resolve) => (this.#drained = resolve));
-    await Promise.all([this.#upstream.return(), drained]);
+    const idle = this.#active === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));
+    await Promise.all([this.#upstream.return(), idle]);
   }
 }

@@ -1,6 +1,9 @@
 import { isPromise } from "../internal/promise.js";
 import { show } from "../internal/show.js";
-import { END, element, type AsyncPull, type Pulled, type Source, type SyncPull } from "../plan.js";
+import { END, Stage, element, type Pulled, type RunContext } from "./stage.js";
+
+/** What a stream reads from: an iterable, an async iterable, or a pull function called once per element. */
+export type Source<T> = Iterable<T> | AsyncIterable<T> | (() => T | PromiseLike<T>);
 
 /**
  * The method by which a stream opens as another stream's source or inner
@@ -40,10 +43,11 @@ export function sourceKind(value: unknown, name = "source"): SourceKind {
 }
 
 /** Wraps a user's sync iterator: `return()` reaches it once. */
-export class IteratorSource implements SyncPull {
+export class IteratorSource extends Stage {
   readonly #iterator: Iterator<unknown>;
   #closed = false;
   constructor(iterator: Iterator<unknown>) {
+    super();
     this.#iterator = iterator;
   }
   next(): IteratorResult<unknown> {
@@ -57,11 +61,12 @@ export class IteratorSource implements SyncPull {
 }
 
 /** An array read by index: the fastest sync source. A run of steps right after it reads `array` itself. */
-export class ArraySource implements SyncPull {
+export class ArraySource extends Stage {
   readonly array: ArrayLike<unknown>;
   #index = 0;
   #closed = false;
   constructor(array: ArrayLike<unknown>) {
+    super();
     this.array = array;
   }
   next(): IteratorResult<unknown> {
@@ -76,15 +81,16 @@ export class ArraySource implements SyncPull {
 }
 
 /** A pull function: called once per element, forever; end it with `take` or `catch(..., { stop })`. */
-class FunctionSource implements SyncPull, AsyncPull {
+class FunctionSource extends Stage {
   readonly #pull: () => unknown;
   readonly #mode: "sync" | "async";
   #closed = false;
   constructor(pull: () => unknown, mode: "sync" | "async") {
+    super();
     this.#pull = pull;
     this.#mode = mode;
   }
-  next(): IteratorResult<unknown> & Pulled {
+  next(): Pulled {
     if (this.#closed) return END;
     const value = this.#pull();
     if (isPromise(value)) {
@@ -94,7 +100,7 @@ class FunctionSource implements SyncPull, AsyncPull {
           "the source function returned a Promise during sync iteration; iterate with `for await` or a terminal such as `toArray()`",
         );
       }
-      return Promise.resolve(value).then(element) as never;
+      return Promise.resolve(value).then(element);
     }
     return element(value);
   }
@@ -104,10 +110,11 @@ class FunctionSource implements SyncPull, AsyncPull {
 }
 
 /** Wraps a user's async iterator: `return()` reaches it once. */
-export class AsyncIteratorSource implements AsyncPull {
+export class AsyncIteratorSource extends Stage {
   readonly #iterator: AsyncIterator<unknown>;
   #closed = false;
   constructor(iterator: AsyncIterator<unknown>) {
+    super();
     this.#iterator = iterator;
   }
   next(): Pulled {
@@ -120,16 +127,16 @@ export class AsyncIteratorSource implements AsyncPull {
   }
 }
 
-export function openSourceSync(source: Source<unknown>): SyncPull {
-  if (typeof source === "function") return new FunctionSource(source, "sync");
-  if (Array.isArray(source)) return new ArraySource(source);
-  return new IteratorSource(iteratorOf(source as Iterable<unknown>));
-}
-
-export function openSourceAsync(source: Source<unknown>): AsyncPull {
-  if (typeof source === "function") return new FunctionSource(source, "async");
-  if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+/**
+ * Opens `source` for a run: a pull function, an array read by index, or an
+ * iterator; in async iteration an async iterable is read as one (an object
+ * that is both is read as async).
+ */
+export function openSource(source: Source<unknown>, context: Pick<RunContext, "mode">): Stage {
+  if (typeof source === "function") return new FunctionSource(source, context.mode);
+  if (context.mode === "async" && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
     return new AsyncIteratorSource(asyncIteratorOf(source as AsyncIterable<unknown>));
   }
-  return openSourceSync(source);
+  if (Array.isArray(source)) return new ArraySource(source);
+  return new IteratorSource(iteratorOf(source as Iterable<unknown>));
 }
