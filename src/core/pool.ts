@@ -1,4 +1,5 @@
 import { isPromise } from "../internal/promise.js";
+import { Queue, type Entry } from "./queue.js";
 import { END, Stage, type CallOptions, type Pulled } from "./stage.js";
 
 /** An element's task: its result now, or a promise of it. */
@@ -15,15 +16,6 @@ export interface PoolOptions {
    * quota could start in a window. @default true
    */
   readonly pullAhead?: boolean;
-}
-
-/** One submitted element: its outcome, once settled, kept in place (no object per outcome: a hot path). */
-interface Entry {
-  state: "running" | "fulfilled" | "failed";
-  /** The element until its call starts; then the result, or the error. */
-  value: unknown;
-  /** Settles with the entry's call (ordered mode waits on the head's). */
-  settled: Promise<unknown> | undefined;
 }
 
 /**
@@ -46,18 +38,12 @@ export class ConcurrentStage extends Stage {
   readonly #task: Task;
   readonly #options: CallOptions;
   readonly #concurrency: number;
-  readonly #asCompleted: boolean;
   /** Elements submitted and not yet yielded, at most, before waiting: `concurrency + 1`, or `concurrency` without pull-ahead. */
   readonly #submittedAtMost: number;
-
   /** Submitted and not yet yielded, in upstream order (in order) or completion order (as completed). */
-  readonly #queue: Entry[] = [];
+  readonly #queue: Queue;
   /** Entries pulled and waiting for a free slot; each holds its element as `value` until it starts. */
   readonly #waiting: Entry[] = [];
-  /** As completed: submitted entries not yet settled. */
-  #unsettled = 0;
-  /** Wakes the consumer waiting for a settled entry (as completed). */
-  #wake: (() => void) | undefined;
   /** Calls running now. */
   #active = 0;
   /** Resolves once no call runs, after close. */
@@ -71,21 +57,17 @@ export class ConcurrentStage extends Stage {
     this.#task = task;
     this.#options = options;
     this.#concurrency = pool.concurrency;
-    this.#asCompleted = pool.asCompleted;
+    this.#queue = new Queue(pool.asCompleted ? "asCompleted" : "ordered");
     this.#submittedAtMost = pool.pullAhead === false ? pool.concurrency : pool.concurrency + 1;
   }
 
-  #submitted(): number {
-    return this.#asCompleted ? this.#queue.length + this.#unsettled : this.#queue.length;
-  }
-
   next(): Pulled {
-    while (!this.#closed && !this.#upstreamDone && this.#submitted() < this.#submittedAtMost) {
+    while (!this.#closed && !this.#upstreamDone && this.#queue.size < this.#submittedAtMost) {
       let pulled: Pulled;
       try {
         pulled = this.#upstream.next();
       } catch (error) {
-        this.#submitFailure(error); // an upstream error takes a slot as an already settled result
+        this.#queue.addFailure(error); // an upstream error takes a slot as an already settled result
         continue;
       }
       if (isPromise(pulled)) return pulled.then(this.#afterPull, this.#afterPullError);
@@ -100,7 +82,7 @@ export class ConcurrentStage extends Stage {
   };
 
   readonly #afterPullError = (error: unknown): Pulled => {
-    this.#submitFailure(error);
+    if (!this.#closed) this.#queue.addFailure(error);
     return this.next();
   };
 
@@ -113,13 +95,9 @@ export class ConcurrentStage extends Stage {
   /** The next result if one is ready, else a promise of it. */
   #yield(): Pulled {
     if (this.#closed) return END;
-    const head = this.#queue[0];
-    if (head === undefined) {
-      if (!this.#asCompleted || this.#unsettled === 0) return END;
-      return new Promise<void>((resolve) => (this.#wake = resolve)).then(this.#yieldLater);
-    }
-    if (head.state === "running") return head.settled!.then(this.#yieldLater);
-    this.#queue.shift();
+    const head = this.#queue.take();
+    if (head === undefined) return END;
+    if (isPromise(head)) return head.then(this.#yieldLater);
     if (head.state === "fulfilled") return { done: false, value: head.value };
     throw head.value;
   }
@@ -127,16 +105,9 @@ export class ConcurrentStage extends Stage {
   readonly #yieldLater = (): Pulled => this.#yield();
 
   #submit(value: unknown): void {
-    const entry: Entry = { state: "running", value, settled: undefined };
-    if (this.#asCompleted) this.#unsettled++;
-    else this.#queue.push(entry);
+    const entry = this.#queue.add(value);
     if (this.#active < this.#concurrency) this.#start(entry);
     else this.#waiting.push(entry);
-  }
-
-  #submitFailure(error: unknown): void {
-    this.#queue.push({ state: "failed", value: error, settled: undefined });
-    this.#wake?.();
   }
 
   #start(entry: Entry): void {
@@ -145,39 +116,25 @@ export class ConcurrentStage extends Stage {
     try {
       out = this.#task(entry.value, this.#options);
     } catch (error) {
-      return this.#finish(entry, "failed", error);
+      return this.#queue.fail(entry, error, this.#finished);
     }
-    if (!isPromise(out)) return this.#finish(entry, "fulfilled", out);
-    // The call's failure becomes a value at once: never an unhandled rejection, even after close.
-    entry.settled = Promise.resolve(out).then(
-      (v) => this.#finish(entry, "fulfilled", v),
-      (e: unknown) => this.#finish(entry, "failed", e),
-    );
+    this.#queue.settle(entry, out, this.#finished);
   }
 
-  /** A call settled: its outcome is recorded and its slot goes to the next waiting element. */
-  #finish(entry: Entry, state: Entry["state"], value: unknown): void {
-    entry.state = state;
-    entry.value = value;
+  /** A call settled: its slot goes to the next waiting element. */
+  readonly #finished = (): void => {
     this.#active--;
-    if (this.#asCompleted) {
-      this.#unsettled--;
-      this.#queue.push(entry);
-      const wake = this.#wake;
-      this.#wake = undefined;
-      wake?.();
-    }
     const waiting = this.#waiting.shift();
     if (waiting !== undefined && !this.#closed) this.#start(waiting);
     if (this.#active === 0) this.#idle?.();
-  }
+  };
 
   /** Closes upstream, drops the elements that never started, and waits for the running calls to settle. */
   async return(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiting.length = 0;
-    this.#wake?.();
+    this.#queue.clear();
     const idle = this.#active === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));
     await Promise.all([this.#upstream.return(), idle]);
   }

@@ -1,5 +1,7 @@
 import { integer } from "../internal/validate.js";
-import { END, Stage, closeBehindPull, type Operator, type Outcome } from "../core/stage.js";
+import { isPromise } from "../internal/promise.js";
+import { Queue, type Entry } from "../core/queue.js";
+import { END, Stage, closeBehindPull, type Operator, type Pulled } from "../core/stage.js";
 
 export interface BufferNode {
   readonly op: "buffer";
@@ -11,26 +13,22 @@ export function bufferNode(upTo: unknown): BufferNode {
   return Object.freeze({ op: "buffer", upTo: integer("upTo", upTo, 1) });
 }
 
-const ENDED: Outcome = { ok: true, value: END };
-
 /**
- * Pulls upstream ahead of the consumer, in the background, into a queue of at
- * most `upTo` elements; errors wait in the queue in their place. The worker
- * starts at the first `next()` and stops when upstream ends or the stream closes.
+ * Pulls upstream ahead of the consumer, in the background, into the ordered
+ * {@link Queue}, at most `upTo` elements ahead; errors wait in the queue in
+ * their places. The pulls start at the first `next()`, one at a time, and stop
+ * when upstream ends or the stream closes; each element taken makes room for
+ * the next pull.
  */
 class BufferStage extends Stage {
   readonly #upstream: Stage;
   readonly #upTo: number;
-  readonly #queue: Outcome[] = [];
-  #worker: Promise<void> | undefined;
-  /** Wakes the consumer when the queue gets an item. */
-  #itemAdded: (() => void) | undefined;
-  /** Wakes the worker when the queue gets room (or the stream closes). */
-  #roomMade: (() => void) | undefined;
-  #closed = false;
-  #ended = false;
-  /** The worker waits on an upstream pull now. */
+  readonly #queue = new Queue("ordered");
+  /** A pull of upstream is in flight. */
   #pulling = false;
+  /** Upstream answered its end (in the queue, behind the elements before it). */
+  #ended = false;
+  #closed = false;
 
   constructor(upstream: Stage, node: BufferNode) {
     super();
@@ -38,61 +36,51 @@ class BufferStage extends Stage {
     this.#upTo = node.upTo;
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
-    this.#worker ??= this.#work();
-    while (this.#queue.length === 0) {
-      if (this.#closed || this.#ended) return END;
-      await new Promise<void>((resolve) => (this.#itemAdded = resolve));
-    }
-    const outcome = this.#queue.shift()!;
-    this.#wake("roomMade");
-    if (outcome === ENDED) {
-      this.#ended = true;
-      return END;
-    }
-    if (outcome.ok) return { done: false, value: outcome.value };
-    throw outcome.error;
+  next(): Pulled {
+    this.#pullAhead();
+    const head = this.#queue.take();
+    if (head === undefined) return END; // ended, or closed
+    if (isPromise(head)) return head.then(() => this.next());
+    this.#pullAhead(); // the room it leaves
+    if (head.state === "failed") throw head.value;
+    return head.value as IteratorResult<unknown>;
   }
 
-  async #work(): Promise<void> {
-    while (!this.#closed) {
-      if (this.#queue.length >= this.#upTo) {
-        await new Promise<void>((resolve) => (this.#roomMade = resolve));
+  /** Pulls upstream into the queue, one pull at a time, while there is room. */
+  #pullAhead(): void {
+    while (!this.#pulling && !this.#ended && !this.#closed && this.#queue.size < this.#upTo) {
+      const entry = this.#queue.add();
+      let pulled: Pulled;
+      try {
+        pulled = this.#upstream.next();
+      } catch (error) {
+        this.#queue.fail(entry, error);
         continue;
       }
-      let outcome: Outcome;
-      this.#pulling = true;
-      try {
-        const pulled = await this.#upstream.next();
-        outcome = pulled.done ? ENDED : { ok: true, value: pulled.value };
-      } catch (error) {
-        outcome = { ok: false, error };
-      } finally {
-        this.#pulling = false;
+      if (isPromise(pulled)) {
+        this.#pulling = true;
+        this.#queue.settle(entry, pulled, () => this.#pulled(entry));
+        return;
       }
-      if (this.#closed) return;
-      this.#queue.push(outcome);
-      this.#wake("itemAdded");
-      if (outcome === ENDED) return;
+      this.#queue.settle(entry, pulled);
+      if (pulled.done) this.#ended = true;
     }
   }
 
-  #wake(which: "itemAdded" | "roomMade"): void {
-    const resolve = which === "itemAdded" ? this.#itemAdded : this.#roomMade;
-    if (which === "itemAdded") this.#itemAdded = undefined;
-    else this.#roomMade = undefined;
-    resolve?.();
+  /** A pull settled: the end stops the pulls; else the next one goes, if there is room. */
+  #pulled(entry: Entry): void {
+    this.#pulling = false;
+    if (entry.state === "fulfilled" && (entry.value as IteratorResult<unknown>).done) this.#ended = true;
+    this.#pullAhead();
   }
 
-  /** Stops the worker, drops what it buffered, and closes upstream. */
-  async return(): Promise<void> {
+  /** Stops the pulls, drops what was buffered, and closes upstream. */
+  return(): void | Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue.length = 0;
-    this.#wake("itemAdded");
-    this.#wake("roomMade");
-    // The worker's pull in flight, if any, settles into a closed buffer and is dropped.
-    await closeBehindPull(this.#upstream, this.#pulling);
+    this.#queue.clear();
+    // A pull in flight, if any, settles into a closed buffer and is dropped.
+    return closeBehindPull(this.#upstream, this.#pulling);
   }
 }
 

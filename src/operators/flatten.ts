@@ -1,7 +1,8 @@
 import { isPromise } from "../internal/promise.js";
 import { show } from "../internal/show.js";
 import { integer, options } from "../internal/validate.js";
-import { AGAIN, answer, END, Stage, type Handled, type Handler, type Operator, type Outcome, type Pulled, type RunContext } from "../core/stage.js";
+import { Queue } from "../core/queue.js";
+import { AGAIN, answer, END, Stage, type Handled, type Handler, type Operator, type Pulled, type RunContext } from "../core/stage.js";
 import { AsyncIteratorSource, IteratorSource, asyncIteratorOf, iteratorOf } from "../core/sources.js";
 
 export interface FlattenNode {
@@ -98,42 +99,26 @@ class Flatten extends Stage implements Handler {
   }
 }
 
-/** An inner iterator with its request made in advance, or an upstream error waiting for its turn. */
-type Slot = { readonly inner: Stage; request: Outcome | Promise<Outcome> } | { readonly inner: undefined; readonly error: unknown };
-
-const ok = (value: IteratorResult<unknown>): Outcome => ({ ok: true, value });
-const failed = (error: unknown): Outcome => ({ ok: false, error });
-
-/** Asks `inner` for its next element now: the result, or the error, as a value (or a promise of one). */
-function request(inner: Stage): Outcome | Promise<Outcome> {
-  try {
-    const pulled = inner.next();
-    return isPromise(pulled) ? pulled.then(ok, failed) : ok(pulled);
-  } catch (error) {
-    return failed(error);
-  }
-}
-
-/** A request's outcome as a pull: the result, or the error thrown (or rejected). */
-function asPulled(outcome: Outcome): IteratorResult<unknown> {
-  if (outcome.ok) return outcome.value as IteratorResult<unknown>;
-  throw outcome.error;
-}
+/** Where the pull at hand went: to upstream, to fill a slot, or to the head of the queue. */
+const FILLING = Symbol("FILLING");
 
 /**
- * Reads up to `concurrency` inner iterables round-robin. A queue holds each open
- * inner iterator with one request in advance. Each call takes the head: a value
- * or an error comes out and that iterator goes to the back with a new request;
- * an exhausted one is dropped and its slot refilled from upstream at once.
- * Upstream errors and non-iterable elements take a slot and come out in turn.
+ * Reads up to `concurrency` inner iterables round-robin, on the ordered
+ * {@link Queue}: each open inner iterator has one request in it, made in
+ * advance. Each call takes the head: a value or an error comes out and that
+ * iterator's next request is added at the back; an exhausted one is dropped and
+ * its slot refilled from upstream at once. Upstream errors and non-iterable
+ * elements take a slot and come out in turn.
  */
 class FlattenRoundRobin extends Stage implements Handler {
   readonly #upstream: Stage;
   readonly #concurrency: number;
   readonly #context: RunContext;
-  readonly #slots: Slot[] = [];
-  /** The slot whose request is the pull at hand; undefined while the pull goes to upstream, to fill a slot. */
-  #taking: Slot | undefined;
+  readonly #queue = new Queue("ordered");
+  /** The inner iterator whose request is the pull at hand, or FILLING while the pull goes to upstream. */
+  #taking: Stage | undefined | typeof FILLING;
+  /** The inner iterators open now, to close them. */
+  readonly #open = new Set<Stage>();
   #upstreamDone = false;
   #done = false;
   constructor(upstream: Stage, concurrency: number, context: RunContext) {
@@ -145,54 +130,67 @@ class FlattenRoundRobin extends Stage implements Handler {
   next(): Pulled {
     return this.#done ? END : answer(this);
   }
-  /** Fills a free slot from upstream first; then the head slot's request. */
+  /** Fills a free slot from upstream first; then the head's request. */
   pull(): Pulled {
-    if (!this.#upstreamDone && this.#slots.length < this.#concurrency) {
-      this.#taking = undefined;
+    if (!this.#upstreamDone && this.#queue.size < this.#concurrency) {
+      this.#taking = FILLING;
       return this.#upstream.next();
     }
-    const slot = this.#slots.shift();
-    this.#taking = slot;
-    if (slot === undefined) return END;
-    if (slot.inner === undefined) throw slot.error;
-    const request = slot.request;
-    return isPromise(request) ? request.then(asPulled) : asPulled(request);
+    const head = this.#queue.take();
+    if (head === undefined) {
+      this.#taking = FILLING; // nothing left to fill from or to take: the end
+      return END;
+    }
+    if (isPromise(head)) return head.then(() => this.pull());
+    this.#taking = head.from as Stage | undefined;
+    if (head.state === "failed") throw head.value;
+    return head.value as IteratorResult<unknown>;
   }
   handle(pulled: IteratorResult<unknown>): Handled {
     if (this.#done) return END;
-    const slot = this.#taking;
-    if (slot === undefined) {
-      if (this.#slots.length === 0 && this.#upstreamDone) return this.#end(); // no slot left: the end
-      if (pulled.done) this.#upstreamDone = true;
-      else this.#open(pulled.value);
+    const inner = this.#taking;
+    if (inner === FILLING) {
+      if (!pulled.done) this.#start(pulled.value);
+      else if (this.#upstreamDone || this.#queue.size === 0) return this.#end(); // nothing left to take
+      else this.#upstreamDone = true;
       return AGAIN;
     }
-    if (pulled.done) return AGAIN; // exhausted: dropped, and its slot refilled
-    this.#requeue(slot as Extract<Slot, { inner: Stage }>); // an error slot's pull threw: handleError's
-    return pulled;
+    if (!pulled.done) {
+      this.#request(inner!);
+      return pulled;
+    }
+    this.#open.delete(inner!); // exhausted: dropped, and its slot refilled
+    return AGAIN;
   }
   handleError(error: unknown): Handled {
-    const slot = this.#taking;
-    if (slot === undefined) {
-      this.#slots.push({ inner: undefined, error }); // an upstream error takes a slot and waits its turn
+    const inner = this.#taking;
+    if (inner === FILLING) {
+      this.#queue.addFailure(error); // an upstream error takes a slot and waits its turn
       return AGAIN;
     }
-    if (slot.inner !== undefined) this.#requeue(slot); // an inner error: its iterator goes on, from the back
+    if (inner !== undefined) this.#request(inner); // an inner error: its iterator goes on, from the back
     throw error;
   }
-  #open(value: unknown): void {
+  /** Opens an element as an inner iterator and makes its first request; a non-iterable one is an error in its slot. */
+  #start(value: unknown): void {
     let inner: Stage;
     try {
       inner = openInner(value, this.#context);
     } catch (error) {
-      this.#slots.push({ inner: undefined, error });
+      this.#queue.addFailure(error);
       return;
     }
-    this.#slots.push({ inner, request: request(inner) });
+    this.#open.add(inner);
+    this.#request(inner);
   }
-  #requeue(slot: Extract<Slot, { inner: Stage }>): void {
-    slot.request = request(slot.inner);
-    this.#slots.push(slot);
+  /** Adds `inner`'s next request at the back of the queue: its result, or its error, as a value. */
+  #request(inner: Stage): void {
+    const entry = this.#queue.add(undefined, inner);
+    try {
+      this.#queue.settle(entry, inner.next());
+    } catch (error) {
+      this.#queue.fail(entry, error);
+    }
   }
   #end(): IteratorResult<unknown> {
     this.#done = true;
@@ -201,7 +199,9 @@ class FlattenRoundRobin extends Stage implements Handler {
   return(): void | Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    const closing = [...this.#slots.splice(0).map((slot) => slot.inner?.return()), this.#upstream.return()];
+    this.#queue.clear();
+    const closing = [...[...this.#open].map((inner) => inner.return()), this.#upstream.return()];
+    this.#open.clear();
     if (closing.some(isPromise)) return Promise.all(closing).then(() => {});
   }
 }

@@ -15,11 +15,11 @@ import {
   type Handled,
   type Handler,
   type Operator,
-  type Outcome,
   type Pulled,
   type RunContext,
 } from "../core/stage.js";
 import { Alarm, type Clock } from "../internal/clock.js";
+import { Queue } from "../core/queue.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 
 export interface GroupNode {
@@ -244,10 +244,10 @@ class GroupWithin extends Stage {
   readonly #groups: PendingGroups;
   readonly #clock: Clock;
   readonly #alarm: Alarm;
-  /** The pull in flight: it settles into `#pulled`. */
-  #pull: Promise<void> | undefined;
-  /** The pulled element (or error) not handled yet. */
-  #pulled: Outcome | undefined;
+  /** The pull that went pending, in flight or settled and not handled yet: the ordered {@link Queue} with at most one entry. */
+  readonly #pulls = new Queue("ordered");
+  /** That pull is still in flight. */
+  #pulling = false;
   /** Elements to handle before the clock is read again, in a run that answers without waiting. */
   #readClockIn = 0;
   phase: Phase = PULLING;
@@ -270,19 +270,18 @@ class GroupWithin extends Stage {
       const deadline = this.#groups.oldestDeadline();
       if (deadline !== undefined && this.#overdue(deadline)) return element(this.#groups.takeOldest());
       let result: IteratorResult<unknown>;
-      const settled = this.#pulled;
-      if (settled !== undefined) {
-        // Came while the consumer was away: handled only now, after any overdue group.
-        this.#pulled = undefined;
-        if (!settled.ok) {
-          this.#fail(settled.error);
-          continue;
-        }
-        result = settled.value as IteratorResult<unknown>;
-      } else if (this.#pull !== undefined) {
-        await (deadline === undefined ? this.#pull : Promise.race([this.#pull, this.#alarm.at(deadline)]));
+      const pull = this.#pulls.take();
+      if (isPromise(pull)) {
+        await (deadline === undefined ? pull : Promise.race([pull, this.#alarm.at(deadline)]));
         this.#readClockIn = 0;
         continue; // the element came, or the oldest group's deadline did
+      } else if (pull !== undefined) {
+        // Came while the consumer was away: handled only now, after any overdue group.
+        if (pull.state === "failed") {
+          this.#fail(pull.value);
+          continue;
+        }
+        result = pull.value as IteratorResult<unknown>;
       } else {
         let pulled: Pulled;
         try {
@@ -292,7 +291,8 @@ class GroupWithin extends Stage {
           continue;
         }
         if (isPromise(pulled)) {
-          this.#pull = this.#settleInto(pulled);
+          this.#pulling = true;
+          this.#pulls.settle(this.#pulls.add(), pulled, this.#pullSettled);
           continue;
         }
         result = pulled; // ready: no timer, no promise
@@ -317,13 +317,9 @@ class GroupWithin extends Stage {
     return this.#clock.now() >= deadline;
   }
 
-  /** The pull in flight: it settles into `#pulled`, whether or not anyone waits for it then. */
-  #settleInto(pull: Promise<IteratorResult<unknown>>): Promise<void> {
-    return pull.then(
-      (value) => void ((this.#pulled = { ok: true, value }), (this.#pull = undefined)),
-      (error: unknown) => void ((this.#pulled = { ok: false, error }), (this.#pull = undefined)),
-    );
-  }
+  readonly #pullSettled = (): void => {
+    this.#pulling = false;
+  };
 
   /** Adds a pulled element to its group; returns the group when that fills it (a promise only when `by` is async). */
   #add(result: IteratorResult<unknown>): unknown {
@@ -353,7 +349,8 @@ class GroupWithin extends Stage {
     if (this.phase.kind === "done") return;
     this.phase = DONE;
     this.#alarm.clear();
-    await closeBehindPull(this.#upstream, this.#pull !== undefined);
+    this.#pulls.clear();
+    await closeBehindPull(this.#upstream, this.#pulling);
   }
 }
 
