@@ -3,7 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { memoryStore, stream } from "streamable-ts";
 import { ManualClock, runOnClock, settle, timeline } from "./support/clock.js";
-import { CountingSource, err, fail } from "./support/modes.js";
+import { CountingSource, err, fail, forEachMode } from "./support/modes.js";
 
 /** An async source whose i-th element arrives `delays[i]` ms after it is asked for. */
 function slowSource(clock: ManualClock, delays: number[]): AsyncIterable<number> {
@@ -16,6 +16,15 @@ function slowSource(clock: ManualClock, delays: number[]): AsyncIterable<number>
     },
   };
 }
+
+forEachMode("throttle yields every element and error in order (async iteration)", async (mode) => {
+  if (mode.iteration === "sync") return; // async-only: its own test below says so
+  const { counter, iterable } = mode.source([1, fail("bad"), 2, 3]);
+  // A window wider than the stream: nothing waits, so the real clock serves.
+  const s = stream(iterable).map(mode.fn((x: number) => x * 2)).throttle(10, { per: "1s" });
+  assert.deepEqual(await mode.collect(s), [2, err("bad"), 4, 6]);
+  assert.deepEqual([counter.pulls, counter.returns], [4, 0], "every element pulled once; a source read to its end is not closed again");
+});
 
 test("throttle: the first `upTo` go at once, then each waits for the one `upTo` before it to be `per` old", async () => {
   const clock = new ManualClock();

@@ -103,3 +103,13 @@ const tt6 = s1.observe("n", { every: 10 });
 s1.throttle(16);
 // @ts-expect-error durations are milliseconds or "500ms", "1s", "2m", "1h"
 s1.throttle(16, { per: "1 second" });
+
+// Every operation of Stream is declared again on SyncStream, or is async-only: an operation added to Stream
+// alone would compile, and `for...of` over a stream that used it would silently stop type-checking.
+type Operations = { [K in keyof Stream<number>]: Stream<number>[K] extends (...args: never[]) => Stream<unknown> ? K : never }[keyof Stream<number>];
+type AsyncOnlyOperations = "throttle" | "buffer";
+type NotDeclaredOnSyncStream = {
+  [K in Exclude<Operations, AsyncOnlyOperations>]: Equal<SyncStream<number>[K], Stream<number>[K]> extends true ? K : never;
+}[Exclude<Operations, AsyncOnlyOperations>];
+expect<Equal<NotDeclaredOnSyncStream, never>>();
+expect<Equal<Operations, "map" | "do" | "filter" | "flatten" | "group" | "take" | "skip" | "catch" | "observe" | "throttle" | "buffer" | "concat" | "pipe">>();

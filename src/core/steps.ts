@@ -118,24 +118,34 @@ function composeAsync(steps: readonly Step[]): Apply {
 }
 
 /**
+ * What every fused run of steps holds: the steps composed for the run's mode
+ * (see composeSync, composeAsync) and the call options they are called with.
+ */
+abstract class FusedSteps extends Stage {
+  protected readonly apply: Apply;
+  protected readonly options: CallOptions;
+  constructor(steps: readonly Step[], context: RunContext) {
+    super();
+    this.apply = context.mode === "sync" ? composeOnce(composedSync, steps, composeSync) : composeOnce(composedAsync, steps, composeAsync);
+    this.options = context.callOptions;
+  }
+}
+
+/**
  * A run of sequential map/do/filter steps executed as one loop. An error thrown
  * by a step drops that element and leaves the loop usable.
  */
-export class StepsSync extends Stage {
+export class StepsSync extends FusedSteps {
   readonly #upstream: Stage;
-  readonly #apply: Apply;
-  readonly #options: CallOptions;
   #done = false;
 
   constructor(upstream: Stage, steps: readonly Step[], context: RunContext) {
-    super();
+    super(steps, context);
     this.#upstream = upstream;
-    this.#apply = composeOnce(composedSync, steps, composeSync);
-    this.#options = context.callOptions;
   }
 
   next(): IteratorResult<unknown> {
-    const apply = this.#apply;
+    const apply = this.apply;
     let out: unknown = SKIPPED;
     while (!this.#done) {
       const pulled = this.#upstream.next() as IteratorResult<unknown>; // sync iteration: upstream answers at once
@@ -143,7 +153,7 @@ export class StepsSync extends Stage {
         this.#done = true;
         break;
       }
-      out = apply(pulled.value, this.#options);
+      out = apply(pulled.value, this.options);
       if (out !== SKIPPED) break;
     }
     return result(out);
@@ -157,26 +167,22 @@ export class StepsSync extends Stage {
 }
 
 /** Steps right after an array source read the array by index: no iterator result per source element. */
-export class ArrayStepsSync extends Stage {
+export class ArrayStepsSync extends FusedSteps {
   readonly #array: ArrayLike<unknown>;
-  readonly #apply: Apply;
-  readonly #options: CallOptions;
   #index = 0;
   #closed = false; // a flag, not a swapped array or an Infinity index: the hot loop's fields keep one shape
 
   constructor(array: ArrayLike<unknown>, steps: readonly Step[], context: RunContext) {
-    super();
+    super(steps, context);
     this.#array = array;
-    this.#apply = composeOnce(composedSync, steps, composeSync);
-    this.#options = context.callOptions;
   }
 
   next(): IteratorResult<unknown> {
     const array = this.#array;
-    const apply = this.#apply;
+    const apply = this.apply;
     let out: unknown = SKIPPED;
     while (!this.#closed && this.#index < array.length) {
-      out = apply(array[this.#index++], this.#options);
+      out = apply(array[this.#index++], this.options);
       if (out !== SKIPPED) break;
     }
     if (out === SKIPPED) this.#closed = true;
@@ -192,27 +198,23 @@ export class ArrayStepsSync extends Stage {
  * The same run of steps under async iteration. It answers synchronously while
  * upstream and the callbacks do, and awaits only values that are promises.
  */
-export class StepsAsync extends Stage {
+export class StepsAsync extends FusedSteps {
   readonly #upstream: Stage;
-  readonly #apply: Apply;
-  readonly #options: CallOptions;
   #done = false;
 
   constructor(upstream: Stage, steps: readonly Step[], context: RunContext) {
-    super();
+    super(steps, context);
     this.#upstream = upstream;
-    this.#apply = composeOnce(composedAsync, steps, composeAsync);
-    this.#options = context.callOptions;
   }
 
   next(): Pulled {
     if (this.#done) return END;
-    const apply = this.#apply;
+    const apply = this.apply;
     for (;;) {
       const pulled = this.#upstream.next();
       if (isPromise(pulled)) return pulled.then(this.#afterPull);
       if (pulled.done) return this.#end();
-      const out = apply(pulled.value, this.#options);
+      const out = apply(pulled.value, this.options);
       if (out === SKIPPED) continue;
       return isPromise(out) ? this.#slowly(out) : element(out);
     }
@@ -221,7 +223,7 @@ export class StepsAsync extends Stage {
   // An answer that comes once the stage is closed is dropped: no callback starts after close.
   readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {
     if (pulled.done || this.#done) return this.#end();
-    const out = this.#apply(pulled.value, this.#options);
+    const out = this.apply(pulled.value, this.options);
     return out === SKIPPED || isPromise(out) ? this.#slowly(out) : element(out);
   };
 
@@ -232,12 +234,12 @@ export class StepsAsync extends Stage {
    */
   override drain(sink?: Sink): Drained {
     if (this.#done) return END;
-    const apply = this.#apply;
+    const apply = this.apply;
     for (;;) {
       const pulled = this.#upstream.next();
       if (isPromise(pulled)) return new Resume(pulled, this.#resume);
       if (pulled.done) return this.#end();
-      const out = apply(pulled.value, this.#options);
+      const out = apply(pulled.value, this.options);
       if (out === SKIPPED) continue;
       if (isPromise(out)) return this.#slowly(out);
       if (sink === undefined) return element(out);
@@ -247,7 +249,7 @@ export class StepsAsync extends Stage {
 
   readonly #resume = (pulled: IteratorResult<unknown>): Drained => {
     if (pulled.done || this.#done) return this.#end();
-    const out = this.#apply(pulled.value, this.#options);
+    const out = this.apply(pulled.value, this.options);
     if (out === SKIPPED) return this.drain(); // a fresh Resume for the runner's loop: nothing nests
     return isPromise(out) ? this.#slowly(out) : element(out);
   };
@@ -261,7 +263,7 @@ export class StepsAsync extends Stage {
     while (out === SKIPPED) {
       const pulled = await this.#upstream.next();
       if (pulled.done || this.#done) return this.#end();
-      out = this.#apply(pulled.value, this.#options);
+      out = this.apply(pulled.value, this.options);
       if (isPromise(out)) out = await out;
     }
     return element(out);
@@ -283,18 +285,14 @@ export class StepsAsync extends Stage {
  * Steps right after an array source, under async iteration: the array is read by
  * index and each element answered at once unless a callback returns a promise.
  */
-export class ArrayStepsAsync extends Stage {
+export class ArrayStepsAsync extends FusedSteps {
   readonly #array: ArrayLike<unknown>;
-  readonly #apply: Apply;
-  readonly #options: CallOptions;
   #index = 0;
   #closed = false;
 
   constructor(array: ArrayLike<unknown>, steps: readonly Step[], context: RunContext) {
-    super();
+    super(steps, context);
     this.#array = array;
-    this.#apply = composeOnce(composedAsync, steps, composeAsync);
-    this.#options = context.callOptions;
   }
 
   next(): Pulled {
@@ -304,9 +302,9 @@ export class ArrayStepsAsync extends Stage {
   /** Push mode (see {@link Stage.drain}); without a `sink`, the first element is the answer. */
   override drain(sink?: Sink): Pulled {
     const array = this.#array;
-    const apply = this.#apply;
+    const apply = this.apply;
     while (!this.#closed && this.#index < array.length) {
-      const out = apply(array[this.#index++], this.#options);
+      const out = apply(array[this.#index++], this.options);
       if (out === SKIPPED) continue;
       if (isPromise(out)) return this.#slowly(out);
       // A literal apart from END, unlike the sync stages: async results escape into promises, where V8 cannot remove them.
@@ -325,7 +323,7 @@ export class ArrayStepsAsync extends Stage {
         this.#closed = true;
         return END;
       }
-      out = this.#apply(this.#array[this.#index++], this.#options);
+      out = this.apply(this.#array[this.#index++], this.options);
       if (isPromise(out)) out = await out;
     }
     return element(out);
