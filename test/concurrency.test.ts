@@ -215,7 +215,7 @@ test("property: random latencies and failures give the sequential result, never 
         else assert.deepEqual(out, sequential);
       },
     ),
-    { numRuns: 60 },
+    { numRuns: Number(process.env.PROPERTY_RUNS ?? 60) },
   );
 });
 

@@ -27,7 +27,7 @@ for (const mode of MODES.slice(0, 2)) {
         if (keys === null) assert.deepEqual(groups.flat(), values(xs), "in order without keys");
         assert.deepEqual(out.filter(isError).map((e) => e.error), errors(xs), "every error, in order");
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
     );
   });
 
@@ -40,7 +40,7 @@ for (const mode of MODES.slice(0, 2)) {
         assert.deepEqual(taken.filter((x) => !isError(x)), values(xs).slice(0, n));
         assert.deepEqual(skipped.filter((x) => !isError(x)), values(xs).slice(n));
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
     );
   });
 
@@ -51,7 +51,7 @@ for (const mode of MODES.slice(0, 2)) {
         const out = await mode.collect(stream(iterable).catch({ replace: (e) => (e as Error).message }));
         assert.deepEqual(out, xs.map((x, i) => (x === "fail" ? `e${i}` : x)));
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
     );
   });
 }

@@ -18,7 +18,8 @@ import {
   type Pulled,
   type RunContext,
 } from "../core/stage.js";
-import { Alarm, type Clock } from "../internal/clock.js";
+import type { Clock } from "../internal/clock.js";
+import { Alarm } from "../core/alarm.js";
 import { Queue } from "../core/queue.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 
