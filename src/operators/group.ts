@@ -3,7 +3,6 @@ import { nameOf } from "../internal/show.js";
 import { func, integer, options } from "../internal/validate.js";
 import {
   AGAIN,
-  andThen,
   answer,
   closeBehindPull,
   element,
@@ -210,7 +209,8 @@ class Group extends Stage implements Handler {
     }
     const by = this.#by;
     if (by === undefined) return this.#add(ONE_GROUP, pulled.value);
-    return andThen(inMode(this.#context, this.#label, by(pulled.value)), (key) => this.#add(key, pulled.value));
+    const key = inMode(this.#context, this.#label, by(pulled.value));
+    return isPromise(key) ? Promise.resolve(key).then((k) => this.#add(k, pulled.value)) : this.#add(key, pulled.value);
   }
 
   #add(key: unknown, value: unknown): IteratorResult<unknown> | typeof AGAIN {

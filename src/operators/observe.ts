@@ -265,7 +265,8 @@ class Observe extends Stage implements Handler {
   }
   handle(pulled: IteratorResult<unknown>): Pulled {
     const observer = this.#observer;
-    return andThen(this.#emit(pulled.done ? observer.end() : observer.element()), () => pulled);
+    const emitted = this.#emit(pulled.done ? observer.end() : observer.element());
+    return emitted === undefined ? pulled : Promise.resolve(emitted).then(() => pulled); // no closure per element
   }
   handleError(error: unknown): never | Promise<never> {
     return andThen(this.#emit(this.#observer.error()), () => {

@@ -1,6 +1,6 @@
-import { isAsyncFunction } from "../internal/promise.js";
+import { isAsyncFunction, isPromise } from "../internal/promise.js";
 import { nameOf } from "../internal/show.js";
-import { AGAIN, andThen, answer, inMode, Stage, type Drained, type Handled, type Handler, type Operator, type Pulled, type RunContext, type Sink } from "../core/stage.js";
+import { AGAIN, answer, inMode, Stage, type Drained, type Handled, type Handler, type Operator, type Pulled, type RunContext, type Sink } from "../core/stage.js";
 import { untilArgument } from "./take.js";
 
 export interface SkipNode {
@@ -49,11 +49,13 @@ class Skip extends Stage implements Handler {
       this.#skipping = ++this.#skipped < until;
       return AGAIN;
     }
-    return andThen(inMode(this.#context, skip.explain(this.#node), until(pulled.value)), (matched) => {
-      if (!matched) return AGAIN;
-      this.#skipping = false;
-      return pulled;
-    });
+    const matched = inMode(this.#context, skip.explain(this.#node), until(pulled.value));
+    return isPromise(matched) ? Promise.resolve(matched).then((m) => this.#decide(pulled, m)) : this.#decide(pulled, matched);
+  }
+  #decide(pulled: IteratorResult<unknown>, matched: unknown): IteratorResult<unknown> | typeof AGAIN {
+    if (!matched) return AGAIN;
+    this.#skipping = false;
+    return pulled;
   }
   handleError(error: unknown): never {
     throw error;

@@ -93,11 +93,12 @@ class Take extends Stage implements Handler {
   handle(pulled: IteratorResult<unknown>): Handled {
     if (pulled.done || this.#done) return this.#end(); // an answer that comes after close is dropped
     const matched = inMode(this.#context, take.explain(this.#node), (this.#node.until as (value: unknown) => unknown)(pulled.value));
-    return andThen(matched, (matched) => {
-      if (matched) return this.#end();
-      this.#taken++;
-      return pulled;
-    });
+    return isPromise(matched) ? Promise.resolve(matched).then((m) => this.#decide(pulled, m)) : this.#decide(pulled, matched);
+  }
+  #decide(pulled: IteratorResult<unknown>, matched: unknown): Pulled {
+    if (matched) return this.#end();
+    this.#taken++;
+    return pulled;
   }
   handleError(error: unknown): never {
     throw error;
