@@ -92,9 +92,6 @@ export function element<T>(value: T): IteratorYieldResult<T> {
   return { done: false, value };
 }
 
-/** A settled call or pull, carried as a value so a failure keeps its place until it comes out. */
-export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
-
 /** A `drain()` answer as a plain one, for a stage that goes on on its general path: a Resume becomes the promise of what it resumes to. */
 export function withoutResume(answer: Drained): Pulled {
   return answer instanceof Resume ? resumed(answer) : answer;
