@@ -237,7 +237,8 @@ export class StepsAsync extends FusedSteps {
     const apply = this.apply;
     for (;;) {
       const pulled = this.#upstream.next();
-      if (isPromise(pulled)) return new Resume(pulled, this.#resume);
+      // `instanceof` first: the usual promise is known without looking up `then`.
+      if (pulled instanceof Promise || isPromise(pulled)) return new Resume(pulled as Promise<IteratorResult<unknown>>, this.#resume);
       if (pulled.done) return this.#end();
       const out = apply(pulled.value, this.options);
       if (out === SKIPPED) continue;

@@ -136,11 +136,12 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
    * stage gets this path through its `drain`.
    */
   async #loop(): Promise<IteratorResult<unknown>> {
-    let answer: Drained;
+    let answer: IteratorResult<unknown>;
     try {
-      answer = this.#run.drain(this.#takeOne);
-      while (answer instanceof Resume) answer = answer.resume(await answer.pending);
-      if (isPromise(answer)) answer = await answer;
+      let drained = this.#run.drain(this.#takeOne);
+      while (drained instanceof Resume) drained = drained.resume(await drained.pending);
+      // `instanceof` first: the usual promise is known without looking up `then`.
+      answer = (drained instanceof Promise || isPromise(drained) ? await drained : drained) as IteratorResult<unknown>;
     } catch (error) {
       this.#settledInLoop();
       return this.#onError(error);
