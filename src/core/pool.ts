@@ -16,6 +16,8 @@ export interface PoolOptions {
    * quota could start in a window. @default true
    */
   readonly pullAhead?: boolean;
+  /** Aborted when the stage closes: the signal its calls got, so the calls in flight hear it (and a worker pool drops what waits). */
+  readonly calls?: AbortController;
 }
 
 /**
@@ -40,6 +42,7 @@ export class ConcurrentStage extends Stage {
   readonly #concurrency: number;
   /** Elements submitted and not yet yielded, at most, before waiting: `concurrency + 1`, or `concurrency` without pull-ahead. */
   readonly #submittedAtMost: number;
+  readonly #calls: AbortController | undefined;
   /** Submitted and not yet yielded, in upstream order (in order) or completion order (as completed). */
   readonly #queue: Queue;
   /** Entries pulled and waiting for a free slot; each holds its element as `value` until it starts. */
@@ -59,6 +62,7 @@ export class ConcurrentStage extends Stage {
     this.#concurrency = pool.concurrency;
     this.#queue = new Queue(pool.asCompleted ? "asCompleted" : "ordered");
     this.#submittedAtMost = pool.pullAhead === false ? pool.concurrency : pool.concurrency + 1;
+    this.#calls = pool.calls;
   }
 
   next(): Pulled {
@@ -95,9 +99,9 @@ export class ConcurrentStage extends Stage {
   /** The next result if one is ready, else a promise of it. */
   #yield(): Pulled {
     if (this.#closed) return END;
-    const head = this.#queue.take();
-    if (head === undefined) return END;
-    if (isPromise(head)) return head.then(this.#yieldLater);
+    const queue = this.#queue;
+    const head = queue.take();
+    if (head === undefined) return queue.size === 0 ? END : queue.settling().then(this.#yieldLater);
     if (head.state === "fulfilled") return { done: false, value: head.value };
     throw head.value;
   }
@@ -129,12 +133,13 @@ export class ConcurrentStage extends Stage {
     if (this.#active === 0) this.#idle?.();
   };
 
-  /** Closes upstream, drops the elements that never started, and waits for the running calls to settle. */
+  /** Closes upstream, drops the elements that never started, aborts the calls' signal, and waits for the running calls to settle. */
   async return(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiting.length = 0;
     this.#queue.clear();
+    this.#calls?.abort(new Error("the iteration ended early"));
     const idle = this.#active === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));
     await Promise.all([this.#upstream.return(), idle]);
   }

@@ -90,19 +90,18 @@ export class Queue {
     wake();
   }
 
-  /**
-   * The head, taken, when it has settled; else a promise that settles when it
-   * may have (take again then); undefined when the queue is empty.
-   */
-  take(): Entry | Promise<void> | undefined {
+  /** The head, taken, when it has settled; undefined when it has not, or the queue is empty (see {@link size}). */
+  take(): Entry | undefined {
     const head = this.#entries[0];
-    if (head === undefined) return this.#unsettled === 0 ? undefined : this.#settling();
-    if (head.state === "pending") return head.settled ?? this.#settling();
+    if (head === undefined || head.state === "pending") return undefined;
     this.#entries.shift();
     return head;
   }
 
-  #settling(): Promise<void> {
+  /** Settles when the head may have settled (take again then). */
+  settling(): Promise<void> {
+    const head = this.#entries[0];
+    if (head?.settled !== undefined) return head.settled;
     return new Promise<void>((resolve) => (this.#wake = resolve));
   }
 

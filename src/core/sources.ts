@@ -1,6 +1,6 @@
 import { isPromise } from "../internal/promise.js";
 import { show } from "../internal/show.js";
-import { END, Stage, element, type Pulled, type RunContext } from "./stage.js";
+import { END, PAUSED, Stage, element, type Drained, type Pulled, type RunContext, type Sink } from "./stage.js";
 
 /** What a stream reads from: an iterable, an async iterable, or a pull function called once per element. */
 export type Source<T> = Iterable<T> | AsyncIterable<T> | (() => T | PromiseLike<T>);
@@ -53,6 +53,14 @@ export class IteratorSource extends Stage {
   next(): IteratorResult<unknown> {
     return this.#closed ? END : this.#iterator.next();
   }
+  /** Push mode: the iterator's elements straight to `sink` (a loop of this class's own, which the engine optimises for it). */
+  override drain(sink: Sink): Drained {
+    for (;;) {
+      const pulled = this.next();
+      if (pulled.done) return pulled;
+      if (sink(pulled.value) === true) return PAUSED;
+    }
+  }
   return(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -74,6 +82,15 @@ export class ArraySource extends Stage {
     const done = this.#closed || this.#index >= this.array.length;
     if (done) this.#closed = true;
     return { done, value: done ? undefined : this.array[this.#index++] } as IteratorResult<unknown>;
+  }
+  /** Push mode: the array's elements straight to `sink`, no result object each. */
+  override drain(sink: Sink): Drained {
+    const array = this.array;
+    while (!this.#closed && this.#index < array.length) {
+      if (sink(array[this.#index++]) === true) return PAUSED;
+    }
+    this.#closed = true;
+    return END;
   }
   return(): void {
     this.#closed = true;

@@ -1,6 +1,6 @@
 import { isPromise } from "../internal/promise.js";
 import { ArraySource } from "./sources.js";
-import { END, element, PAUSED, promiseInSyncIteration, Resume, Stage, type CallOptions, type Drained, type Pulled, type RunContext, type Sink, type Step } from "./stage.js";
+import { END, element, PAUSED, promiseInSyncIteration, Resume, Stage, withoutResume, type CallOptions, type Drained, type Pulled, type RunContext, type Sink, type Step } from "./stage.js";
 
 /** What a fused run of steps returns for an element that a filter dropped. */
 const SKIPPED = Symbol("SKIPPED");
@@ -207,25 +207,10 @@ export class StepsAsync extends FusedSteps {
     this.#upstream = upstream;
   }
 
+  /** The first element: the push mode's answer without a sink, a Resume turned into the promise it resumes to. */
   next(): Pulled {
-    if (this.#done) return END;
-    const apply = this.apply;
-    for (;;) {
-      const pulled = this.#upstream.next();
-      if (isPromise(pulled)) return pulled.then(this.#afterPull);
-      if (pulled.done) return this.#end();
-      const out = apply(pulled.value, this.options);
-      if (out === SKIPPED) continue;
-      return isPromise(out) ? this.#slowly(out) : element(out);
-    }
+    return withoutResume(this.drain());
   }
-
-  // An answer that comes once the stage is closed is dropped: no callback starts after close.
-  readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {
-    if (pulled.done || this.#done) return this.#end();
-    const out = this.apply(pulled.value, this.options);
-    return out === SKIPPED || isPromise(out) ? this.#slowly(out) : element(out);
-  };
 
   /**
    * Push mode (see {@link Stage.drain}); without a `sink`, the first element

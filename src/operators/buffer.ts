@@ -38,9 +38,9 @@ class BufferStage extends Stage {
 
   next(): Pulled {
     this.#pullAhead();
-    const head = this.#queue.take();
-    if (head === undefined) return END; // ended, or closed
-    if (isPromise(head)) return head.then(() => this.next());
+    const queue = this.#queue;
+    const head = queue.take();
+    if (head === undefined) return queue.size === 0 ? END : queue.settling().then(() => this.next()); // empty: ended, or closed
     this.#pullAhead(); // the room it leaves
     if (head.state === "failed") throw head.value;
     return head.value as IteratorResult<unknown>;

@@ -44,9 +44,6 @@ class Concat extends Stage implements Handler {
     this.#current = openSource(source, this.#context);
     return AGAIN;
   }
-  handleError(error: unknown): never {
-    throw error;
-  }
   return(): void | Promise<void> {
     if (this.#done) return;
     this.#done = true;

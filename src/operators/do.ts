@@ -26,11 +26,12 @@ export const doOperator: Operator<DoNode> = {
   stage: (up, n, context) => {
     const step = doOperator.step!(n, context);
     if (step) return stepsStage(up, [step], context);
-    const effect = withRetry(n.effect, n, context);
-    const task = (x: unknown, options: CallOptions) => {
-      const out = effect(x, options);
-      return isPromise(out) ? Promise.resolve(out).then(() => x) : x;
-    };
-    return concurrentStage(up, task, n, context);
+    return concurrentStage(up, n, context, (own) => {
+      const effect = withRetry(n.effect, n, own);
+      return (x: unknown, options: CallOptions) => {
+        const out = effect(x, options);
+        return isPromise(out) ? Promise.resolve(out).then(() => x) : x;
+      };
+    });
   },
 };

@@ -87,9 +87,6 @@ class Flatten extends Stage implements Handler {
     this.#inner = openInner(pulled.value, this.#context);
     return AGAIN;
   }
-  handleError(error: unknown): never {
-    throw error;
-  }
   return(): void | Promise<void> {
     if (this.#done) return;
     this.#done = true;
@@ -136,12 +133,13 @@ class FlattenRoundRobin extends Stage implements Handler {
       this.#taking = FILLING;
       return this.#upstream.next();
     }
-    const head = this.#queue.take();
+    const queue = this.#queue;
+    const head = queue.take();
     if (head === undefined) {
+      if (queue.size > 0) return queue.settling().then(() => this.pull());
       this.#taking = FILLING; // nothing left to fill from or to take: the end
       return END;
     }
-    if (isPromise(head)) return head.then(() => this.pull());
     this.#taking = head.from as Stage | undefined;
     if (head.state === "failed") throw head.value;
     return head.value as IteratorResult<unknown>;

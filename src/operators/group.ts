@@ -272,8 +272,9 @@ class GroupWithin extends Stage {
       if (deadline !== undefined && this.#overdue(deadline)) return element(this.#groups.takeOldest());
       let result: IteratorResult<unknown>;
       const pull = this.#pulls.take();
-      if (isPromise(pull)) {
-        await (deadline === undefined ? pull : Promise.race([pull, this.#alarm.at(deadline)]));
+      if (pull === undefined && this.#pulls.size > 0) {
+        const settling = this.#pulls.settling();
+        await (deadline === undefined ? settling : Promise.race([settling, this.#alarm.at(deadline)]));
         this.#readClockIn = 0;
         continue; // the element came, or the oldest group's deadline did
       } else if (pull !== undefined) {

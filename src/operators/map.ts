@@ -5,6 +5,7 @@ import { nameOf } from "../internal/show.js";
 import { boolean, func, integer, options } from "../internal/validate.js";
 import { duration, showDuration, type Duration } from "../internal/duration.js";
 import { TimeoutError } from "../errors.js";
+import { SignalLinks } from "../internal/links.js";
 import type { CallOptions, Operator, RunContext, Stage, Step } from "../core/stage.js";
 import { stepsStage } from "../core/steps.js";
 import { Throttle } from "./throttle.js";
@@ -141,11 +142,18 @@ export function mapNode(into: unknown, opts: unknown): MapNode {
 
 /**
  * The stage of a `map`/`do` node that does not fuse with its neighbours: the
- * concurrency engine (see core/pool.ts). Right after a throttle, no element is
- * pulled ahead of a free slot: each call starts when its element is stamped.
+ * concurrency engine (see core/pool.ts). Its calls get a signal of their own,
+ * which aborts with the run's or when the stage closes (a `take` downstream
+ * has its count), so calls in flight hear that their results are no longer
+ * wanted. Right after a throttle, no element is pulled ahead of a free slot:
+ * each call starts when its element is stamped.
  */
-export function concurrentStage(upstream: Stage, task: Task, n: Concurrency, context: RunContext): ConcurrentStage {
-  return new ConcurrentStage(upstream, task, { ...n, pullAhead: !(upstream instanceof Throttle) }, context.callOptions);
+export function concurrentStage(upstream: Stage, n: Concurrency, context: RunContext, task: (context: RunContext) => Task): ConcurrentStage {
+  const calls = context.links.link();
+  const signal = calls.signal;
+  const own: RunContext = { ...context, signal, callOptions: { signal }, links: new SignalLinks(signal) };
+  const pool = { ...n, pullAhead: !(upstream instanceof Throttle), calls };
+  return new ConcurrentStage(upstream, task(own), pool, own.callOptions);
 }
 
 export const map: Operator<MapNode> = {
@@ -158,6 +166,6 @@ export const map: Operator<MapNode> = {
       : undefined,
   stage: (up, n, context) => {
     const step = map.step!(n, context);
-    return step ? stepsStage(up, [step], context) : concurrentStage(up, withRetry(n.into, n, context), n, context);
+    return step ? stepsStage(up, [step], context) : concurrentStage(up, n, context, (own) => withRetry(n.into, n, own));
   },
 };

@@ -5,9 +5,8 @@ import type { Clock } from "../internal/clock.js";
 import {
   andThen,
   answer,
-  drainThrough,
   element,
-  Look,
+  OwnStop,
   PAUSED,
   Stage,
   STOPPED_HERE,
@@ -204,11 +203,15 @@ class Observe extends Stage implements Handler {
   readonly #upstream: Stage;
   readonly #observer: Observer;
   readonly #context: RunContext;
+  readonly #own = new OwnStop();
+  /** A promise from `do` is awaited in async iteration only. */
+  readonly #awaitsDo: boolean;
   constructor(upstream: Stage, node: ObserveNode, context: RunContext) {
     super();
     this.#upstream = upstream;
     this.#observer = new Observer(node, context.clock);
     this.#context = context;
+    this.#awaitsDo = context.mode === "async";
   }
   next(): Pulled {
     this.#start();
@@ -224,15 +227,19 @@ class Observe extends Stage implements Handler {
   override drain(sink: Sink): Drained {
     this.#start();
     const observer = this.#observer;
+    const own = this.#own;
+    own.reset();
     let waiting: { readonly value: unknown; readonly emitted: PromiseLike<unknown> } | undefined;
     let drained: Drained | typeof STOPPED_HERE;
     try {
-      drained = drainThrough(this.#upstream, sink, (value) => {
-        const emitted = this.#emit(observer.element());
-        if (!isPromise(emitted)) return Look.Pass;
-        waiting = { value, emitted };
-        return Look.Keep;
-      });
+      drained = own.answer(
+        this.#upstream.drain((value) => {
+          const emitted = this.#emit(observer.element());
+          if (emitted === undefined) return sink(value);
+          waiting = { value, emitted: emitted as PromiseLike<unknown> };
+          return own.stop();
+        }),
+      );
     } catch (error) {
       return this.handleError(error);
     }
@@ -256,8 +263,9 @@ class Observe extends Stage implements Handler {
 
   /** Reports `o`, if due; the promise of `do`, to await, only in async iteration. */
   #emit(o: Observation | undefined): unknown {
+    if (o === undefined) return undefined;
     const emitted = this.#observer.emit(o);
-    return this.#context.mode === "async" ? emitted : undefined;
+    return this.#awaitsDo ? emitted : undefined;
   }
 
   pull(): Pulled {

@@ -57,9 +57,6 @@ class Skip extends Stage implements Handler {
     this.#skipping = false;
     return pulled;
   }
-  handleError(error: unknown): never {
-    throw error;
-  }
   return(): void | Promise<void> {
     return this.#upstream.return();
   }

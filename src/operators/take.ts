@@ -4,10 +4,9 @@ import { integer } from "../internal/validate.js";
 import {
   andThen,
   answer,
-  drainThrough,
   END,
   inMode,
-  Look,
+  OwnStop,
   PAUSED,
   Stage,
   STOPPED_HERE,
@@ -47,6 +46,7 @@ class Take extends Stage implements Handler {
   readonly #upstream: Stage;
   readonly #node: TakeNode;
   readonly #context: RunContext;
+  readonly #own = new OwnStop();
   #taken = 0;
   #done = false;
   constructor(upstream: Stage, node: TakeNode, context: RunContext) {
@@ -74,7 +74,15 @@ class Take extends Stage implements Handler {
   override drain(sink: Sink): Drained {
     const until = this.#node.until;
     if (this.#done || typeof until !== "number" || this.#taken >= until) return super.drain(sink);
-    const answer = drainThrough(this.#upstream, sink, () => (++this.#taken >= until ? Look.PassThenStop : Look.Pass));
+    const own = this.#own;
+    own.reset();
+    const answer = own.answer(
+      this.#upstream.drain((value) => {
+        this.#taken++;
+        if (sink(value) === true) return true;
+        return this.#taken >= until && own.stop();
+      }),
+    );
     if (answer === STOPPED_HERE) return this.#end();
     if (answer === PAUSED) return PAUSED;
     const pulled = withoutResume(answer);
@@ -99,9 +107,6 @@ class Take extends Stage implements Handler {
     if (matched) return this.#end();
     this.#taken++;
     return pulled;
-  }
-  handleError(error: unknown): never {
-    throw error;
   }
 
   #end(): Pulled {

@@ -124,21 +124,28 @@ export class AsyncStreamIterator<T> implements AsyncIterableIterator<T> {
       this.#pending = answer;
       return answer;
     }
+    let drained: Drained;
+    try {
+      drained = this.#run.drain(this.#takeOne);
+    } catch (error) {
+      return Promise.resolve(error).then(this.#onError);
+    }
+    // An answer at once (a sync source, a ready run): no async call.
+    if (drained === PAUSED) return Promise.resolve(element(this.#taken as T));
+    if (!(drained instanceof Resume || drained instanceof Promise || isPromise(drained))) return Promise.resolve(drained as IteratorResult<T>);
     // Set before the call: a loop that answers at once has settled by the time it returns.
     this.#looping = true;
-    return this.#loop() as Promise<IteratorResult<T>>;
+    return this.#loop(drained) as Promise<IteratorResult<T>>;
   }
 
   /**
-   * `next()` as one async call: the head pushes one element to `#takeOne`, or
-   * answers what is pending, which this loop awaits itself; a {@link Resume}
-   * (steps over an async source) costs no promise beyond upstream's own. Every
-   * stage gets this path through its `drain`.
+   * The rest of a `next()` whose answer is pending, as one async call that
+   * awaits it: a {@link Resume} (steps over an async source) costs no promise
+   * beyond upstream's own. Every stage gets this path through its `drain`.
    */
-  async #loop(): Promise<IteratorResult<unknown>> {
+  async #loop(drained: Drained): Promise<IteratorResult<unknown>> {
     let answer: IteratorResult<unknown>;
     try {
-      let drained = this.#run.drain(this.#takeOne);
       while (drained instanceof Resume) drained = drained.resume(await drained.pending);
       // `instanceof` first: the usual promise is known without looking up `then`.
       answer = (drained instanceof Promise || isPromise(drained) ? await drained : drained) as IteratorResult<unknown>;
