@@ -113,3 +113,17 @@ type NotDeclaredOnSyncStream = {
 }[Exclude<Operations, AsyncOnlyOperations>];
 expect<Equal<NotDeclaredOnSyncStream, never>>();
 expect<Equal<Operations, "map" | "do" | "filter" | "flatten" | "group" | "take" | "skip" | "catch" | "observe" | "throttle" | "buffer" | "concat" | "pipe">>();
+
+// streamable-ts/workers: pool.fn is typed from the module's exports, and maps like any async function.
+import type { WorkerFn, WorkerPool } from "streamable-ts/workers";
+declare const workers: WorkerPool<{ parse(text: string): number; fetchAll(ids: number[]): Promise<string[]>; version: number }>;
+expect<Equal<typeof parseOnThread, WorkerFn<string, number>>>();
+const parseOnThread = workers.fn("parse");
+// @ts-expect-error `version` is not a function
+workers.fn("version");
+// @ts-expect-error no such export
+workers.fn("parsse");
+expect<Equal<typeof fetched, Stream<string[]>>>();
+const fetched = stream([[1, 2]]).map(workers.fn("fetchAll"), { concurrency: 2 });
+// @ts-expect-error the export takes strings
+stream([1]).map(workers.fn("parse"));
