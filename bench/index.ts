@@ -1,15 +1,16 @@
 /**
  * `npm run bench`: streamable-ts against a hand-written loop and its peers, same
  * workloads, same run. Prints throughput, ratios, and each target of the issues.
- * `npm run bench -- concurrency` runs one group (sequential, concurrency, time, quota).
+ * `npm run bench -- concurrency` runs one group (sequential, concurrency, time, quota, workers).
  */
 import { concurrency } from "./concurrency.js";
 import { sequential } from "./sequential.js";
 import { time } from "./time.js";
 import { quota } from "./quota.js";
+import { workers } from "./workers.js";
 import { forgetIntegers } from "./harness.js";
 
-const groups: Record<string, () => Promise<void>> = { sequential, concurrency, time, quota };
+const groups: Record<string, () => Promise<void>> = { sequential, concurrency, time, quota, workers };
 const chosen = process.argv.slice(2);
 console.log(`node ${process.version}, ${process.arch}; budget ${process.env.BENCH_BUDGET_MS ?? 400} ms per size probe`);
 for (const [name, run] of Object.entries(groups)) {
