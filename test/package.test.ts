@@ -42,3 +42,10 @@ test("TypeScript finds the CommonJS declarations for a CommonJS file", { skip: n
   const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   assert.deepEqual(diagnostics, []);
 });
+
+test("streamable-ts/workers loads by name as an ES module and as CommonJS, and runs a worker module", { skip: notBuilt }, () => {
+  const worker = new URL("./fixtures/work.worker.mjs", import.meta.url).href;
+  const run = `workerPool(new URL(${JSON.stringify(worker)})).then((pool) => pool.fn("hashBatch")([1]).then((hash) => (console.log(hash.length), pool.close())))`;
+  assert.equal(nodePrints(`import { workerPool } from "streamable-ts/workers"; ${run}`, "--input-type=module"), "64");
+  assert.equal(nodePrints(`const { workerPool } = require("streamable-ts/workers"); ${run}`), "64");
+});

@@ -1,6 +1,6 @@
 import { isPromise } from "../internal/promise.js";
 import { Queue, type Entry } from "./queue.js";
-import { END, Stage, type CallOptions, type Pulled } from "./stage.js";
+import { END, PAUSED, Stage, type CallOptions, type Drained, type Pulled, type Sink } from "./stage.js";
 
 /** An element's task: its result now, or a promise of it. */
 export type Task = (value: unknown, options: CallOptions) => unknown;
@@ -78,6 +78,19 @@ export class ConcurrentStage extends Stage {
       this.#take(pulled);
     }
     return this.#yield();
+  }
+
+  /**
+   * Push mode: the results that are ready, to `sink`. The base class's loop,
+   * kept here so that the engine sees only this stage at its calls (the
+   * concurrency stage is a hot path: W5, W6, the job).
+   */
+  override drain(sink: Sink): Drained {
+    for (;;) {
+      const pulled = this.next();
+      if (isPromise(pulled) || pulled.done) return pulled;
+      if (sink(pulled.value) === true) return PAUSED;
+    }
   }
 
   readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {

@@ -249,6 +249,8 @@ class GroupWithin extends Stage {
   readonly #pulls = new Queue("ordered");
   /** That pull is still in flight. */
   #pulling = false;
+  /** A pull went pending and is in `#pulls`, settled or not, until it is handled. */
+  #pullWentPending = false;
   /** Elements to handle before the clock is read again, in a run that answers without waiting. */
   #readClockIn = 0;
   phase: Phase = PULLING;
@@ -271,14 +273,16 @@ class GroupWithin extends Stage {
       const deadline = this.#groups.oldestDeadline();
       if (deadline !== undefined && this.#overdue(deadline)) return element(this.#groups.takeOldest());
       let result: IteratorResult<unknown>;
-      const pull = this.#pulls.take();
-      if (pull === undefined && this.#pulls.size > 0) {
+      // The queue only while a pull went pending: a ready upstream costs a flag per element.
+      const pull = this.#pullWentPending ? this.#pulls.take() : undefined;
+      if (pull === undefined && this.#pullWentPending) {
         const settling = this.#pulls.settling();
         await (deadline === undefined ? settling : Promise.race([settling, this.#alarm.at(deadline)]));
         this.#readClockIn = 0;
         continue; // the element came, or the oldest group's deadline did
       } else if (pull !== undefined) {
         // Came while the consumer was away: handled only now, after any overdue group.
+        this.#pullWentPending = false;
         if (pull.state === "failed") {
           this.#fail(pull.value);
           continue;
@@ -294,6 +298,7 @@ class GroupWithin extends Stage {
         }
         if (isPromise(pulled)) {
           this.#pulling = true;
+          this.#pullWentPending = true;
           this.#pulls.settle(this.#pulls.add(), pulled, this.#pullSettled);
           continue;
         }
