@@ -165,12 +165,11 @@ test("workers: a thread that dies fails its task and is replaced; close rejects 
   await using pool = await workerPool<Work>(moduleUrl, { threads: 1 });
   await assert.rejects(pool.fn("crash")(3), /the worker thread running crash@work\.worker\.ts exited with code 3/);
   assert.equal(await pool.fn("spin")(1), 1, "a new thread takes the next task");
-  const running = pool.fn("forever")(undefined);
-  const queued = pool.fn("spin")(1);
+  const running = assert.rejects(pool.fn("forever")(undefined), /exited with code 1/);
+  const queued = assert.rejects(pool.fn("spin")(1), /the worker pool of work\.worker\.ts is closed/);
   await new Promise<void>((resolve) => setImmediate(resolve));
   await pool.close();
-  await assert.rejects(running, /exited with code 1/);
-  await assert.rejects(queued, /the worker pool of work\.worker\.ts is closed/);
+  await Promise.all([running, queued]);
   await using quick = await workerPool<Work>(moduleUrl, { threads: 1, idleTimeout: 0 });
   assert.equal(await quick.fn("spin")(1), 1);
   while (quick.threadsStarted > 0) await new Promise<void>((resolve) => setImmediate(resolve));
