@@ -129,9 +129,13 @@ test("workers: onStop terminate, a task in an endless loop is gone within 100 ms
   const stoppedAt = performance.now();
   controller.abort(new Error("stop"));
   await assert.rejects(running, /stop/);
+  const answered = performance.now() - stoppedAt;
+  assert.ok(answered < 100, `the run was answered ${answered.toFixed(1)} ms after the stop`);
   while (pool.threadsStarted > 0) await new Promise<void>((resolve) => setImmediate(resolve));
   const gone = performance.now() - stoppedAt;
-  assert.ok(gone < 100, `the thread was gone ${gone.toFixed(1)} ms after the stop`);
+  // Under c8 (npm test) a thread writes its coverage as it exits, which takes longer than the task's end.
+  const bound = process.env.NODE_V8_COVERAGE === undefined ? 100 : 1_000;
+  assert.ok(gone < bound, `the thread was gone ${gone.toFixed(1)} ms after the stop (bound ${bound} ms)`);
   assert.equal(await pool.fn("spin")(1), 1, "the pool starts a new thread for the next task");
 });
 
