@@ -198,7 +198,7 @@ class Pool<M> implements WorkerPool<M> {
   }
 
   #run(name: string, value: unknown, transfer: readonly Transferable[], signal: AbortSignal | undefined): Promise<unknown> {
-    if (this.#closed !== undefined) return Promise.reject(new Error(`the worker pool of ${this.#moduleName} is closed`));
+    if (this.#closed !== undefined) return Promise.reject(this.#closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const task: Task = { id: this.#nextId++, name, value, transfer, signal, resolve, reject, onAbort: undefined, thread: undefined };
@@ -276,10 +276,16 @@ class Pool<M> implements WorkerPool<M> {
     thread.idle.unref();
   }
 
+  /** Ends `thread` (its exit event then settles what it ran); once, however many ask. */
   #terminate(thread: Thread): void {
     if (thread.gone) return;
     thread.gone = true;
+    clearTimeout(thread.idle);
     void thread.worker.terminate();
+  }
+
+  #closedError(): Error {
+    return new Error(`the worker pool of ${this.#moduleName} is closed`);
   }
 
   /** The task's signal aborted: dropped when queued; when running, terminated or left to finish. */
@@ -306,13 +312,11 @@ class Pool<M> implements WorkerPool<M> {
 
   close(): Promise<void> {
     if (this.#closed !== undefined) return this.#closed;
-    const error = new Error(`the worker pool of ${this.#moduleName} is closed`);
+    const error = this.#closedError();
     for (const task of this.#queue.splice(0)) this.#settle(task, false, error);
     const exits = [...this.#running].map((thread) => {
       const exited = new Promise<void>((resolve) => thread.worker.once("exit", () => resolve()));
-      thread.gone = true;
-      clearTimeout(thread.idle);
-      void thread.worker.terminate();
+      this.#terminate(thread);
       return exited;
     });
     return (this.#closed = Promise.all(exits).then(() => undefined));
