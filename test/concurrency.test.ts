@@ -294,3 +294,20 @@ test("buffer then break after the first element: no call starts after the loop i
     assert.deepEqual(started.slice(seen), [], `concurrency ${concurrency}: calls started after the break`);
   }
 });
+
+test("map with concurrency: a take downstream that has its count aborts the calls still in flight (async iteration)", async () => {
+  const aborted: number[] = [];
+  const call = (x: number, { signal }: { signal: AbortSignal }) =>
+    x === 0
+      ? x
+      : new Promise<number>((resolve) => signal.addEventListener("abort", () => (aborted.push(x), resolve(x)), { once: true }));
+  const it = stream([0, 1, 2, 3]).map(call, { concurrency: 3 }).take(1).iterateAsync();
+  assert.deepEqual(await it.next(), { done: false, value: 0 });
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    return "still waiting: the calls in flight never heard the stop";
+  };
+  // take's end closes the map stage, whose return() waits for its calls: they settle only once their signal aborts.
+  assert.deepEqual(await Promise.race([it.next(), turns(50)]), { done: true, value: undefined });
+  assert.deepEqual(aborted.sort(), [1, 2, 3], "every call in flight heard the stop");
+});
