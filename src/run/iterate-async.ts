@@ -55,7 +55,9 @@ export class AsyncRun {
   return(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
-    this.#controller.abort(new Error("the iteration ended early"));
+    // After the run's signal, the callbacks hear its reason; else that the iteration ended early.
+    const signal = this.#signal;
+    this.#controller.abort(signal?.aborted ? signal.reason : new Error("the iteration ended early"));
     let closing: void | Promise<void>;
     try {
       closing = this.#head.return();
