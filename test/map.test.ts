@@ -81,3 +81,19 @@ test("map: iterations of one pipeline each hand their own signal, though they sh
   b.next();
   assert.equal(seen[2], seen[1]);
 });
+
+test("map: when the run's signal aborts, the calls in flight hear its reason, not a generic one", async () => {
+  for (const concurrency of [1, 3]) {
+    const stop = new AbortController();
+    const heard: unknown[] = [];
+    const run = stream([1, 2])
+      .map((x, { signal }) => new Promise<number>((_resolve, reject) => signal.addEventListener("abort", () => (heard.push(signal.reason), reject(signal.reason)))), { concurrency })
+      .run({ signal: stop.signal });
+    await new Promise((r) => setImmediate(r));
+    const reason = new Error("the worker is stopping");
+    stop.abort(reason);
+    await assert.rejects(run, reason);
+    await new Promise((r) => setImmediate(r));
+    assert.ok(heard.length > 0 && heard.every((r) => r === reason), `concurrency ${concurrency}: every call heard the run's reason`);
+  }
+});
