@@ -7,7 +7,7 @@ parentPort!.postMessage({ reply: "url", value: api.url });
 parentPort!.on("message", async (request: string) => {
   if (request === "snapshot") {
     const log = await api.snapshot();
-    parentPort!.postMessage({ reply: "snapshot", value: { requests: log.requests, received: [...log.received], statuses: log.statuses } });
+    parentPort!.postMessage({ reply: "snapshot", value: { ...log, received: [...log.received] } });
   } else if (request === "hang") {
     await api.hang();
     parentPort!.postMessage({ reply: "hang", value: undefined });

@@ -3,7 +3,9 @@
  * behaves like a strict SaaS endpoint. It requires a bearer token (401), allows
  * `rate` requests in any sliding second (429 with Retry-After beyond that), fails
  * about `failRate` of the calls with a 503 before processing them, and records
- * every user it accepted, so a run can be checked for loss and duplicates.
+ * every user it accepted, so a run can be checked for loss and duplicates. A
+ * request with an `Idempotency-Key` it has accepted before is answered as it
+ * was then and recorded as re-sent, not again (the exactly-once effect).
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -85,6 +87,10 @@ export interface ApiLog {
   /** How many times each user id was accepted. */
   readonly received: Map<number, number>;
   statuses: Record<number, number>;
+  /** Batches sent again with an `Idempotency-Key` accepted before: answered, not recorded again. */
+  resent: number;
+  /** The `Idempotency-Key`s taken, in order. */
+  readonly keys: string[];
 }
 
 export interface Api {
@@ -101,7 +107,9 @@ export interface Api {
 export async function startApi(options: ApiOptions): Promise<Api> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const log: ApiLog = { requests: [], received: new Map(), statuses: {} };
+  const log: ApiLog = { requests: [], received: new Map(), statuses: {}, resent: 0, keys: [] };
+  /** The idempotency keys of the batches taken (or being taken). */
+  const keys = new Set<string>();
 
   const reply = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     log.statuses[status] = (log.statuses[status] ?? 0) + 1;
@@ -121,7 +129,13 @@ export async function startApi(options: ApiOptions): Promise<Api> {
     }
     log.requests.push(now);
     if (random() < options.failRate) return reply(res, 503, { error: "temporarily unavailable" });
+    const key = req.headers["idempotency-key"];
+    if (typeof key === "string" && keys.has(key)) {
+      log.resent++;
+      return reply(res, 201, { replayed: true });
+    }
     const users = parseBatch(await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES));
+    if (typeof key === "string") keys.add(key), log.keys.push(key);
     const latency = options.latencyMs ?? 0;
     const wait = typeof latency === "number" ? latency : latency[0] + random() * (latency[1] - latency[0]);
     if (wait > 0) await clock.sleep(wait);
@@ -191,8 +205,8 @@ export async function startApiWorker(options: Omit<ApiOptions, "clock" | "random
   return {
     url,
     snapshot: async () => {
-      const log = await ask<{ requests: number[]; received: [number, number][]; statuses: Record<number, number> }>("snapshot");
-      return { requests: log.requests, received: new Map(log.received), statuses: log.statuses };
+      const log = await ask<Omit<ApiLog, "received"> & { received: [number, number][] }>("snapshot");
+      return { ...log, received: new Map(log.received) };
     },
     close: async () => {
       if (!gone) await ask("close").catch(() => {});

@@ -3,6 +3,7 @@
  * warehouse to a third-party API, in batches of 100, within the API's rate
  * limit, three calls at a time, retrying what fails for a passing reason.
  */
+import { createHash } from "node:crypto";
 import { stream, throttling, type Clock, type Observation, type Stream, type ThrottleStore } from "streamable-ts";
 import type { Interval, UserRow, Warehouse } from "./warehouse.js";
 
@@ -32,7 +33,7 @@ export interface JobStats {
   tooManyRequests: number;
 }
 
-interface User {
+export interface User {
   readonly id: number;
   readonly email: string;
   readonly name: string;
@@ -46,20 +47,35 @@ export class HttpError extends Error {
 }
 
 /** Worth retrying: the API said "later" (429, 5xx), or the network failed on the way. */
-const isTransient = (error: unknown) => !(error instanceof HttpError) || error.response.status === 429 || error.response.status >= 500;
+export const isTransient = (error: unknown) => !(error instanceof HttpError) || error.response.status === 429 || error.response.status >= 500;
 
-function raiseForStatus(response: Response): void {
+export function raiseForStatus(response: Response): void {
   if (!response.ok) throw new HttpError(response);
 }
 
-/** Builds the job; nothing runs until it is iterated. */
-export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Response> {
-  const { warehouse, interval, apiUrl, token, rate, concurrency, timeout = 10_000, clock, store, rows, log } = options;
+/**
+ * The batch's idempotency key: a digest of its users' ids, so the same rows
+ * make the same key, also when a resumed shard regroups them after its cursor.
+ */
+export function batchKey(users: readonly User[]): string {
+  return createHash("sha256").update(users.map((u) => u.id).join(",")).digest("base64url").slice(0, 32);
+}
 
+/** The API's side of the job: where it posts, with which token, under which quota. */
+export type ApiAccess = Pick<JobOptions, "apiUrl" | "token" | "rate" | "clock" | "store">;
+
+/**
+ * POSTs a batch of users, under the API's quota. A 429 or a 5xx throws (to be
+ * retried); a 4xx is returned for `raiseForStatus`. Every call counts against
+ * the API's limit, retries included: a call holds its place until a second
+ * after it settles (from: "settled", the default), so the API never sees more
+ * than `rate` in a second, whatever the trip takes.
+ */
+export function usersPoster({ apiUrl, token, rate, clock, store }: ApiAccess, stats: Pick<JobStats, "tooManyRequests">) {
   async function post(users: User[], { signal }: { signal: AbortSignal }): Promise<Response> {
     const response = await fetch(`${apiUrl}/users`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": batchKey(users) },
       body: JSON.stringify(users),
       signal,
     });
@@ -67,10 +83,15 @@ export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Respons
     if (isTransient(new HttpError(response))) throw new HttpError(response); // retried
     return response; // a 4xx is for raiseForStatus: retrying will not fix it
   }
-  // Every call counts against the API's limit, retries included. A call holds its place until a second after
-  // it settles (from: "settled", the default), so the API never sees more than `rate` in a second, whatever the trip takes.
-  const postUsers = throttling(post, store ? { upTo: rate, per: "1s", clock, store, key: "demo-api" } : { upTo: rate, per: "1s", clock });
-  const toUser = (row: UserRow): User => ({ id: row.id, email: row.email, name: row.name });
+  return throttling(post, store ? { upTo: rate, per: "1s", clock, store, key: "demo-api" } : { upTo: rate, per: "1s", clock });
+}
+
+export const toUser = (row: UserRow): User => ({ id: row.id, email: row.email, name: row.name });
+
+/** Builds the job; nothing runs until it is iterated. */
+export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Response> {
+  const { warehouse, interval, concurrency, timeout = 10_000, rows, log } = options;
+  const postUsers = usersPoster(options, stats);
   const countRead = () => void stats.usersRead++;
   const countPosted = () => void stats.batchesPosted++;
   const countRetry = () => void stats.retries++;

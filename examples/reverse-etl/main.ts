@@ -11,6 +11,8 @@ import { openWarehouse, type Interval, type Warehouse } from "./warehouse.js";
 import { summarize, type Summary } from "./summary.js";
 import { localRedis, runInProcesses, splitRows } from "./processes.js";
 import { stream } from "streamable-ts";
+import { runDistributed, servers, type Schedule, type WorkerProcess } from "./distributed.js";
+import { planOnlyShard, shardJob } from "./sharded.js";
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -28,6 +30,18 @@ Options:
   --concurrency N      POSTs at a time                      (default 3)
   --timeout MS         deadline of one API call, retried    (default 10000)
   --processes N        OS processes sharing one quota through Redis (default 1)
+  --workers N          run it as shards on a BullMQ queue: one planner (this
+                       process) and N worker processes, over a local PostgreSQL
+                       (scripts/postgres.sh) or DATABASE_URL, and a local Redis
+                       or REDIS_URL; a worker that dies is replaced and its
+                       shard resumes at its cursor
+  --shard-size N       users per shard, with --workers     (default 1000)
+  --as-completed       with --workers, post as calls complete (commits follow
+                       the contiguous watermark)
+  --schedule "every N min|h|s"  with --workers, run each interval as it falls
+                       due, catching up missed ones (a watermark in Redis);
+                       runs until stopped
+  --since DATE         with --schedule, the first interval's start (default: now)
   --fail-rate X        share of calls the API fails, 0 to 1 (default 0.05)
   --help               this text
 
@@ -47,6 +61,11 @@ export interface DemoOptions {
   readonly timeout?: number;
   /** OS processes to run the job in, sharing one quota through Redis. @default 1 */
   readonly processes?: number;
+  /** Worker processes taking shards from a BullMQ queue (the distributed job); undefined runs it here. */
+  readonly workers?: number;
+  readonly shardSize?: number;
+  readonly asCompleted?: boolean;
+  readonly schedule?: Schedule;
 }
 
 /** A mistake on the command line: shown with the help text. */
@@ -70,6 +89,11 @@ function parse(argv: string[]): DemoOptions | "help" {
       timeout: { type: "string", default: "10000" },
       processes: { type: "string", default: "1" },
       "fail-rate": { type: "string", default: "0.05" },
+      workers: { type: "string" },
+      "shard-size": { type: "string", default: "1000" },
+      "as-completed": { type: "boolean", default: false },
+      schedule: { type: "string" },
+      since: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -83,7 +107,24 @@ function parse(argv: string[]): DemoOptions | "help" {
     if (!ok(n)) throw new Error(`--${name} is out of range: "${text}"`);
     return n;
   };
+  const workers = values.workers === undefined ? undefined : number("workers", values.workers, (n) => Number.isInteger(n) && n >= 1 && n <= 64);
+  if (workers === undefined) {
+    for (const flag of ["schedule", "since", "as-completed"] as const) if (values[flag]) throw new Error(`--${flag} needs --workers`);
+  }
+  if (values.since !== undefined && values.schedule === undefined) throw new Error("--since needs --schedule");
+  let schedule: Schedule | undefined;
+  if (values.schedule !== undefined) {
+    const match = /^every (\d+) ?(s|sec|min|h|hour)s?$/.exec(values.schedule.trim());
+    const every = match ? Number(match[1]) * { s: 1000, sec: 1000, min: 60_000, h: 3_600_000, hour: 3_600_000 }[match[2] as "s"] : NaN;
+    if (!(every >= 1000 && every <= 24 * 3_600_000)) throw new Error(`--schedule must read "every N s|min|h", from 1 s to 24 h, got "${values.schedule}"`);
+    const since = values.since === undefined ? new Date(Math.floor(Date.now() / every) * every) : new Date(values.since);
+    if (Number.isNaN(since.getTime())) throw new Error(`--since must be an ISO date, got "${values.since}"`);
+    schedule = { every, since };
+  }
   return {
+    ...(workers === undefined
+      ? {}
+      : { workers, shardSize: number("shard-size", values["shard-size"], (n) => Number.isInteger(n) && n >= 100), asCompleted: values["as-completed"], schedule }),
     interval: { from, to },
     rate: number("rate", values.rate, (n) => Number.isInteger(n) && n >= 1),
     concurrency: number("concurrency", values.concurrency, (n) => Number.isInteger(n) && n >= 1),
@@ -104,6 +145,8 @@ export interface DemoOutput {
   readonly starting?: (step: string) => void;
   /** Told of the API once it runs: fault tests kill it mid-run. */
   readonly onApi?: (api: Api) => void;
+  /** With --workers: told at each worker's report, with the workers running (fault tests kill one). */
+  readonly onProgress?: (total: JobStats, workers: readonly WorkerProcess[]) => void;
 }
 
 /** A stop that came before the job could start: nothing was read or sent. */
@@ -153,8 +196,70 @@ async function runSharded(
   }
 }
 
+/**
+ * The demo with --workers: a planner here and worker processes taking shards
+ * from a queue, over a PostgreSQL and a Redis they share.
+ */
+async function demoDistributed(options: DemoOptions & { workers: number }, output: DemoOutput): Promise<Summary> {
+  const { print = console.log, signal = new AbortController().signal, starting, onApi, onProgress } = output;
+  const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
+  const shared = await servers(starting);
+  const opened: (() => Promise<unknown>)[] = [async () => shared.stop()];
+  try {
+    starting?.("opening the warehouse (seeding 20,000 users if it is empty)");
+    const warehouse = await openWarehouse(shared.databaseUrl);
+    opened.unshift(() => warehouse.close());
+    starting?.("starting the API");
+    const api = await startApiWorker({ rate: options.rate, failRate: options.failRate, token });
+    opened.unshift(() => api.close());
+    onApi?.(api);
+    const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
+    const timeout = options.timeout ?? 10_000;
+    const plan = shardJob(planOnlyShard(options.interval), { warehouse, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, timeout, asCompleted: options.asCompleted ?? false }, stats);
+    print(`Each shard's plan (${options.workers} workers, shards of ${options.shardSize ?? 1000} users):\n${plan.explain()}\n`);
+    const started = performance.now();
+    let failure: unknown;
+    let result: Awaited<ReturnType<typeof runDistributed>> | undefined;
+    try {
+      result = await runDistributed(
+        { ...options, timeout },
+        { warehouse, databaseUrl: shared.databaseUrl, redisUrl: shared.redisUrl, api, token },
+        { print, signal, starting, onProgress },
+      );
+    } catch (error) {
+      failure = error;
+    }
+    const elapsedMs = performance.now() - started;
+    const completed = result?.completed ?? [];
+    const expected = (await Promise.all(completed.map((i) => warehouse.idsUpdatedIn(i)))).flat();
+    const partial = result?.running ? await warehouse.idsUpdatedIn(result.running) : [];
+    const received = await api.snapshot();
+    // A stop (Ctrl-C, SIGTERM) is how a schedule ends: not a failure of the job.
+    if (failure === undefined && signal.aborted && !options.schedule) failure = signal.reason;
+    const summary = summarize({
+      stats: result?.stats ?? stats,
+      expected: options.schedule || completed.length > 0 ? expected : undefined,
+      partial,
+      log: received,
+      rate: options.rate,
+      elapsedMs,
+      failure,
+      extra: [
+        `  workers               ${options.workers}, ${result?.workersReplaced ?? 0} replaced after they died`,
+        ...(options.schedule ? [`  intervals completed   ${completed.length}${result?.running ? ", one stopped midway (it resumes at its cursor next time)" : ""}`] : []),
+      ],
+    });
+    print(summary.text);
+    return summary;
+  } finally {
+    for (const close of opened) await close().catch(() => {});
+  }
+}
+
 /** Runs the whole demo and returns its summary (`ok` tells the exit code). */
-export async function demo(options: DemoOptions, { print = console.log, log, signal, starting, onApi }: DemoOutput = {}): Promise<Summary> {
+export async function demo(options: DemoOptions, output: DemoOutput = {}): Promise<Summary> {
+  if (options.workers !== undefined) return demoDistributed(options as DemoOptions & { workers: number }, output);
+  const { print = console.log, log, signal, starting, onApi } = output;
   // The API's secret: from the environment, else a fresh one per run (never a constant in code).
   const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
   // Start-up takes seconds (PGlite seeds 20,000 users): a stop meanwhile acts at once, and what opens later is closed.
@@ -195,7 +300,7 @@ export async function demo(options: DemoOptions, { print = console.log, log, sig
   const expected = await warehouse.idsUpdatedIn(options.interval).catch(() => undefined);
   const received = await api.snapshot().catch((error: unknown) => {
     failure ??= error;
-    return { requests: [], received: new Map<number, number>(), statuses: {} };
+    return { requests: [], received: new Map<number, number>(), statuses: {}, resent: 0, keys: [] };
   });
   await Promise.all([api.close(), warehouse.close().catch(() => {})]);
   const summary = summarize({ stats, expected, log: received, rate: options.rate, elapsedMs, failure });

@@ -60,14 +60,19 @@ export async function runInProcesses(
 /** A Redis to share the quota through: REDIS_URL, or a throwaway local one (stopped by `stop`). */
 export async function localRedis({ fromEnvironment = true } = {}): Promise<{ url: string; stop: () => void }> {
   if (fromEnvironment && process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = await new Promise<number>((resolve) => {
+  const port = await freePort();
+  const script = fileURLToPath(new URL("../../scripts/redis.sh", import.meta.url));
+  const env = { ...process.env, REDIS_TEST_PORT: String(port) };
+  const out = execFileSync("bash", [script, "start"], { encoding: "utf8", env });
+  return { url: /REDIS_URL=(\S+)/.exec(out)![1]!, stop: () => void execFileSync("bash", [script, "stop"], { env }) };
+}
+
+/** A TCP port free on loopback now. */
+export function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
     const probe = createServer().listen(0, "127.0.0.1", () => {
       const { port } = probe.address() as AddressInfo;
       probe.close(() => resolve(port));
     });
   });
-  const script = fileURLToPath(new URL("../../scripts/redis.sh", import.meta.url));
-  const env = { ...process.env, REDIS_TEST_PORT: String(port) };
-  const out = execFileSync("bash", [script, "start"], { encoding: "utf8", env });
-  return { url: /REDIS_URL=(\S+)/.exec(out)![1]!, stop: () => void execFileSync("bash", [script, "stop"], { env }) };
 }

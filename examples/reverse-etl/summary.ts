@@ -10,6 +10,10 @@ export interface SummaryInput {
   readonly rate: number;
   readonly elapsedMs: number;
   readonly failure: unknown;
+  /** Ids that may be at the API but need not be (an interval stopped midway). */
+  readonly partial?: readonly number[];
+  /** Lines to add before the verdict. */
+  readonly extra?: readonly string[];
 }
 
 export interface Summary {
@@ -51,7 +55,8 @@ export function summarize(input: SummaryInput): Summary {
   const expected = input.expected ?? [];
   const missing = expected.filter((id) => !log.received.has(id));
   const duplicated = [...log.received].filter(([, n]) => n > 1).map(([id]) => id);
-  const unexpected = known ? [...log.received.keys()].filter((id) => !expected.includes(id)) : [];
+  const allowed = new Set([...expected, ...(input.partial ?? [])]);
+  const unexpected = known ? [...log.received.keys()].filter((id) => !allowed.has(id)) : [];
   const exactlyOnce = known && missing.length === 0 && duplicated.length === 0 && unexpected.length === 0;
   const peak = peakPerSecond(log.requests);
   const paced = pacedPerSecond(log.requests, rate);
@@ -61,6 +66,7 @@ export function summarize(input: SummaryInput): Summary {
     `  users read            ${stats.usersRead} (${known ? `the interval holds ${expected.length}` : "the warehouse could not say how many the interval holds"})`,
     `  users delivered       ${log.received.size} distinct at the API, ${duplicated.length} of them more than once`,
     `  batches posted        ${stats.batchesPosted}`,
+    `  re-sent batches       ${log.resent} (sent again after a crash or a lost answer; the API took each once, by its Idempotency-Key)`,
     `  retries               ${stats.retries}`,
     `  429s received         ${stats.tooManyRequests}`,
     `  requests to the API   ${log.requests.length} (${Object.entries(log.statuses).map(([s, n]) => `${n} x ${s}`).join(", ")})`,
@@ -69,6 +75,7 @@ export function summarize(input: SummaryInput): Summary {
       ? "  request rate          too few requests to measure"
       : `  request rate          ${paced.toFixed(2)} requests/s (${(((rate - paced) / rate) * 100).toFixed(1)}% under the limit of ${rate}/s)`,
     `  elapsed               ${(input.elapsedMs / 1000).toFixed(2)} s`,
+    ...(input.extra ?? []),
     exactlyOnce
       ? `  exactly once          yes: the API holds each of the ${expected.length} users once`
       : known

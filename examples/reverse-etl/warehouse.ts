@@ -24,6 +24,13 @@ export interface Interval {
 export interface Warehouse {
   /** The users updated in `interval`, by id, read `pageSize` rows at a time. */
   usersUpdatedIn(interval: Interval, pageSize?: number): AsyncIterable<UserRow>;
+  /**
+   * The users updated in `interval` with `after < id <= to`, by id, a page at a
+   * time (keyset pagination): a shard's rows after its cursor.
+   */
+  usersInRange(interval: Interval, range: IdRange, pageSize?: number): AsyncIterable<UserRow>;
+  /** The users updated in `interval`, split by id into ranges of `size` users: a run's shards. */
+  idRanges(interval: Interval, size: number): Promise<IdRange[]>;
   /** Ids of the users updated in `interval`: what the destination must hold after a run. */
   idsUpdatedIn(interval: Interval): Promise<number[]>;
   /**
@@ -34,7 +41,42 @@ export interface Warehouse {
   close(): Promise<void>;
 }
 
+/** Ids `after < id <= to`. */
+export interface IdRange {
+  readonly after: number;
+  readonly to: number;
+}
+
 export const SEEDED_USERS = 20_000;
+
+/** What both clients answer: PGlite's `query` and pg's. */
+type Query = <R>(text: string, params: unknown[]) => Promise<{ rows: R[] }>;
+
+/** The queries that read the same on both clients. */
+function rangeQueries(query: Query): Pick<Warehouse, "usersInRange" | "idRanges"> {
+  return {
+    async *usersInRange({ from, to }, range, pageSize = 500) {
+      for (let after = range.after; ; ) {
+        const page = await query<UserRow>(
+          `SELECT id, email, name, updated_at FROM users WHERE ${IN_INTERVAL} AND id > $3 AND id <= $4 ORDER BY id LIMIT $5`,
+          [from, to, after, range.to, pageSize],
+        );
+        yield* page.rows;
+        if (page.rows.length < pageSize) return;
+        after = page.rows[page.rows.length - 1]!.id;
+      }
+    },
+    async idRanges({ from, to }, size) {
+      // Every size-th id closes a range; the last range ends at the last id.
+      const { rows } = await query<{ id: number; n: string | number }>(
+        `SELECT id, n FROM (SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total FROM users WHERE ${IN_INTERVAL}) t
+         WHERE n % $3 = 0 OR n = total ORDER BY id`,
+        [from, to, size],
+      );
+      return rows.map((r, i) => ({ after: i === 0 ? 0 : rows[i - 1]!.id, to: r.id }));
+    },
+  };
+}
 
 /**
  * User i (1..20,000) was last updated at 2025-01-01 plus i * 26 minutes 17 s:
@@ -51,14 +93,20 @@ const SEED_SQL = `
 
 const IN_INTERVAL = "updated_at >= $1 AND updated_at < $2";
 
-export async function openWarehouse(databaseUrl = process.env.DATABASE_URL): Promise<Warehouse> {
-  return databaseUrl ? openPostgres(databaseUrl) : openPglite();
+/**
+ * Opens the warehouse at `databaseUrl` (embedded when there is none), seeding
+ * it unless `seed` is false: processes that share a server leave the seeding
+ * to one (concurrent seeds deadlock on the table's locks).
+ */
+export async function openWarehouse(databaseUrl = process.env.DATABASE_URL, { seed = true } = {}): Promise<Warehouse> {
+  return databaseUrl ? openPostgres(databaseUrl, seed) : openPglite();
 }
 
 async function openPglite(): Promise<Warehouse> {
   const db = new PGlite();
   await db.exec(SEED_SQL);
   return {
+    ...rangeQueries((text, params) => db.query(text, params)),
     async *usersUpdatedIn({ from, to }, pageSize = 500) {
       // Keyset pagination: each page starts after the last id seen.
       for (let after = 0; ; ) {
@@ -79,7 +127,7 @@ async function openPglite(): Promise<Warehouse> {
   };
 }
 
-async function openPostgres(url: string): Promise<Warehouse> {
+async function openPostgres(url: string, seed: boolean): Promise<Warehouse> {
   const client = new pg.Client({ connectionString: url });
   // A connection lost mid-run is an `error` event on the client: without a listener it would crash the process.
   let failure: Error | undefined;
@@ -90,8 +138,9 @@ async function openPostgres(url: string): Promise<Warehouse> {
     for (const listener of listeners.splice(0)) listener(error);
   });
   await client.connect();
-  await client.query(SEED_SQL);
+  if (seed) await client.query(SEED_SQL);
   return {
+    ...rangeQueries(async <R,>(text: string, params: unknown[]) => (await client.query(text, params)) as unknown as { rows: R[] }),
     async *usersUpdatedIn({ from, to }, pageSize = 500) {
       // A server-side cursor: the server keeps the result, the job reads a page at a time.
       const cursor = client.query(new Cursor<UserRow>(`SELECT id, email, name, updated_at FROM users WHERE ${IN_INTERVAL} ORDER BY id`, [from, to]));
