@@ -56,6 +56,8 @@ export interface DistributedHooks {
   readonly signal: AbortSignal;
   /** Called at each report of a worker, with every worker running now (fault tests kill one). */
   readonly onProgress?: ((total: JobStats, workers: readonly WorkerProcess[]) => void) | undefined;
+  /** Called when a worker says a shard started, completed, failed or went back to the queue. */
+  readonly onShard?: ((event: { type: string; jobId: string; worker: WorkerProcess }) => void) | undefined;
 }
 
 /** What the run did, for the summary. */
@@ -133,6 +135,7 @@ export async function runDistributed(
       child.once("exit", (code, signal) => reject(new Error(`a worker exited (${signal ?? code}) before it was ready`)));
       child.on("message", (message: WorkerMessage) => {
         if ("ready" in message) (wasReady = true), resolve();
+        else if ("shard" in message) hooks.onShard?.({ type: message.shard, jobId: message.jobId, worker });
         else {
           worker.stats = message.stats;
           hooks.onProgress?.(total(), [...running]);
@@ -205,6 +208,8 @@ export async function servers(starting: ((step: string) => void) | undefined): P
   starting?.(process.env.REDIS_URL ? "using the Redis at REDIS_URL" : "starting a local Redis (queue, shared quota, schedule)");
   const redis = await localRedis();
   try {
+    // A wrong REDIS_URL fails here, before a database is started, with the URL (its password hidden).
+    await (await connectRedis(redis.url)).quit();
     starting?.(process.env.DATABASE_URL ? "using the PostgreSQL at DATABASE_URL" : "starting a local PostgreSQL (scripts/postgres.sh): the workers share it");
     const pg = await localPostgres();
     return { redisUrl: redis.url, databaseUrl: pg.url, stop: () => (pg.stop(), redis.stop()) };

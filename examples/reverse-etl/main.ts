@@ -11,7 +11,8 @@ import { openWarehouse, type Interval, type Warehouse } from "./warehouse.js";
 import { summarize, type Summary } from "./summary.js";
 import { localRedis, runInProcesses, splitRows } from "./processes.js";
 import { stream } from "streamable-ts";
-import { runDistributed, servers, type Schedule, type WorkerProcess } from "./distributed.js";
+import { RedisUnreachable } from "streamable-ts/bullmq";
+import { runDistributed, servers, type DistributedHooks, type Schedule } from "./distributed.js";
 import { planOnlyShard, shardJob } from "./sharded.js";
 
 const HELP = `Usage: npm run demo -- [options]
@@ -146,7 +147,9 @@ export interface DemoOutput {
   /** Told of the API once it runs: fault tests kill it mid-run. */
   readonly onApi?: (api: Api) => void;
   /** With --workers: told at each worker's report, with the workers running (fault tests kill one). */
-  readonly onProgress?: (total: JobStats, workers: readonly WorkerProcess[]) => void;
+  readonly onProgress?: DistributedHooks["onProgress"];
+  /** With --workers: told of each shard's course in each worker. */
+  readonly onShard?: DistributedHooks["onShard"];
 }
 
 /** A stop that came before the job could start: nothing was read or sent. */
@@ -201,7 +204,7 @@ async function runSharded(
  * from a queue, over a PostgreSQL and a Redis they share.
  */
 async function demoDistributed(options: DemoOptions & { workers: number }, output: DemoOutput): Promise<Summary> {
-  const { print = console.log, signal = new AbortController().signal, starting, onApi, onProgress } = output;
+  const { print = console.log, signal = new AbortController().signal, starting, onApi, onProgress, onShard } = output;
   const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
   const shared = await servers(starting);
   const opened: (() => Promise<unknown>)[] = [async () => shared.stop()];
@@ -224,7 +227,7 @@ async function demoDistributed(options: DemoOptions & { workers: number }, outpu
       result = await runDistributed(
         { ...options, timeout },
         { warehouse, databaseUrl: shared.databaseUrl, redisUrl: shared.redisUrl, api, token },
-        { print, signal, starting, onProgress },
+        { print, signal, starting, onProgress, onShard },
       );
     } catch (error) {
       failure = error;
@@ -336,8 +339,13 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       }
     }
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`${error.message}\n\n${HELP}`);
-    process.exitCode = 2;
+    if (error instanceof RedisUnreachable) {
+      console.error(error.message);
+      process.exitCode = 1;
+    } else {
+      if (!(error instanceof UsageError)) throw error;
+      console.error(`${error.message}\n\n${HELP}`);
+      process.exitCode = 2;
+    }
   }
 }

@@ -7,7 +7,7 @@
  * the message "stop" does the same with 0.
  */
 import { Redis } from "ioredis";
-import { startShardWorker } from "streamable-ts/bullmq";
+import { startShardWorker, type ShardEvent } from "streamable-ts/bullmq";
 import { redisStore } from "streamable-ts/redis";
 import type { JobStats } from "./job.js";
 import { parseShard, shardJob, type ShardWork } from "./sharded.js";
@@ -28,7 +28,7 @@ export interface WorkerConfig {
 }
 
 /** What a worker tells its parent: its counts so far, and when it is ready. */
-export type WorkerMessage = { readonly ready: true } | { readonly stats: JobStats };
+export type WorkerMessage = { readonly ready: true } | { readonly stats: JobStats } | { readonly shard: ShardEvent["type"]; readonly jobId: string };
 
 const config = JSON.parse(process.env.DEMO_WORKER!) as WorkerConfig;
 const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
@@ -49,8 +49,11 @@ const worker = await startShardWorker<ShardWork, number>(config.queue, {
   // The planner prints the progress of all workers; each one's own observe lines would interleave.
   work: (shard) => shardJob(shard, { ...config, warehouse, store, log: () => {} }, stats),
   onError: (error) => console.error(`worker ${process.pid}: ${error.message}`),
+  onShard: (event) => {
+    report();
+    process.send?.({ shard: event.type, jobId: event.jobId } satisfies WorkerMessage);
+  },
 });
-worker.worker.on("completed", report);
 process.send?.({ ready: true } satisfies WorkerMessage);
 
 let stopping = false;

@@ -25,6 +25,10 @@ export interface Summary {
   readonly tooManyRequests: number;
   readonly peak: number;
   readonly paced: number | undefined;
+  /** Batches the API took again by their idempotency key (answered, not recorded). */
+  readonly resent: number;
+  /** The idempotency keys the API took, in order. */
+  readonly keys: readonly string[];
 }
 
 /** The largest number of requests in any sliding second. */
@@ -83,5 +87,5 @@ export function summarize(input: SummaryInput): Summary {
         : `  exactly once          UNKNOWN: the warehouse failed; ${duplicated.length} duplicated at the API`,
     failure === undefined ? "  job                   succeeded" : `  job                   FAILED: ${(failure as Error).message ?? String(failure)}`,
   ];
-  return { ok: exactlyOnce && failure === undefined, text: lines.join("\n"), missing, duplicated, tooManyRequests: stats.tooManyRequests, peak, paced };
+  return { ok: exactlyOnce && failure === undefined, text: lines.join("\n"), missing, duplicated, tooManyRequests: stats.tooManyRequests, peak, paced, resent: log.resent, keys: log.keys };
 }

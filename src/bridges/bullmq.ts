@@ -232,7 +232,14 @@ export interface ShardWorkerOptions<D, C> {
   readonly stopTimeout?: number;
   /** Told of errors that are not a shard's (the connection to Redis dropped, a lock not renewed). @default console.error */
   readonly onError?: (error: Error) => void;
+  /** Told of each shard's course here: started, completed, failed (with its error), handed back (a stop, a lost lock). */
+  readonly onShard?: (event: ShardEvent) => void;
 }
+
+/** What happened to a shard in this worker. */
+export type ShardEvent =
+  | { readonly type: "started" | "completed" | "handed back"; readonly jobId: string; readonly attempt: number }
+  | { readonly type: "failed"; readonly jobId: string; readonly attempt: number; readonly error: unknown };
 
 /** A running worker: takes shards until stopped. */
 export interface ShardWorker extends AsyncDisposable {
@@ -304,7 +311,7 @@ export async function connectRedis(url: string, { timeout = 5000 } = {}): Promis
  * ```
  */
 export async function startShardWorker<D, C>(queue: string, options: ShardWorkerOptions<D, C>): Promise<ShardWorker> {
-  const { work, parse, concurrency = 1, lockDuration = 30_000, maxStalledCount = 5, stopTimeout = 30_000, onError = (e) => console.error(e) } = options;
+  const { work, parse, concurrency = 1, lockDuration = 30_000, maxStalledCount = 5, stopTimeout = 30_000, onError = (e) => console.error(e), onShard } = options;
   const stalledInterval = options.stalledInterval ?? lockDuration;
   if (typeof work !== "function") throw new TypeError(`\`work\` must be a function, got ${typeof work}`);
   for (const [name, value, least] of [["concurrency", concurrency, 1], ["lockDuration", lockDuration, 100], ["stalledInterval", stalledInterval, 100], ["maxStalledCount", maxStalledCount, 0], ["stopTimeout", stopTimeout, 0]] as const) {
@@ -325,19 +332,26 @@ export async function startShardWorker<D, C>(queue: string, options: ShardWorker
         throw new UnrecoverableError(`its data does not match its schema: ${(error as Error)?.message ?? String(error)}`);
       }
       const shard = new RunningShard<D, C>(job, data);
+      const { attempt } = shard;
       running.set(jobId, shard);
+      onShard?.({ type: "started", jobId, attempt });
       try {
         await shard.execute(work);
       } catch (error) {
-        if (!shard.handBack) throw error;
+        if (!shard.handBack) {
+          onShard?.({ type: "failed", jobId, attempt, error });
+          throw error;
+        }
       } finally {
         running.delete(jobId);
       }
       if (shard.handBack) {
         // Back to waiting at once (not after the lock expires), without spending an attempt.
         await job.moveToWait(token);
+        onShard?.({ type: "handed back", jobId, attempt });
         throw new WaitingError();
       }
+      onShard?.({ type: "completed", jobId, attempt });
     },
     { connection, concurrency, lockDuration, stalledInterval, maxStalledCount, autorun: false },
   );
