@@ -49,3 +49,9 @@ test("streamable-ts/workers loads by name as an ES module and as CommonJS, and r
   assert.equal(nodePrints(`import { workerPool } from "streamable-ts/workers"; ${run}`, "--input-type=module"), "64");
   assert.equal(nodePrints(`const { workerPool } = require("streamable-ts/workers"); ${run}`), "64");
 });
+
+test("streamable-ts/bullmq loads by name as an ES module and as CommonJS", { skip: notBuilt }, () => {
+  const check = `console.log(typeof planShards, typeof startShardWorker, shardJobId("r", "s"))`;
+  assert.equal(nodePrints(`import { planShards, startShardWorker, shardJobId } from "streamable-ts/bullmq"; ${check}`, "--input-type=module"), "function function r~s");
+  assert.equal(nodePrints(`const { planShards, startShardWorker, shardJobId } = require("streamable-ts/bullmq"); ${check}`), "function function r~s");
+});

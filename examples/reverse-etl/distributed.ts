@@ -167,7 +167,8 @@ export async function runDistributed(
       ranges.map((range) => ({ id: `${range.after + 1}-${range.to}`, data: shardData(interval, range) })),
       { attempts: 5, backoff: 1000 },
     );
-    hooks.print(`interval ${interval.from.toISOString()} to ${interval.to.toISOString()}: ${jobIds.length} shards (${added} enqueued now)`);
+    // A schedule catching up runs many empty intervals: they go by without a line.
+    if (jobIds.length > 0) hooks.print(`interval ${interval.from.toISOString()} to ${interval.to.toISOString()}: ${jobIds.length} shards (${added} enqueued now)`);
     await shardsCompleted(queue, jobIds, { signal, every: 100 });
     completed.push(interval);
     current = undefined;
@@ -175,7 +176,7 @@ export async function runDistributed(
 
   hooks.starting?.(`starting ${n} worker processes`);
   // Progress of all the workers, every 2 s while it moves.
-  let shown = -1;
+  let shown = 0;
   const progress = setInterval(() => {
     const t = total();
     if (t.batchesPosted === shown) return;
@@ -186,7 +187,7 @@ export async function runDistributed(
     await Promise.all(Array.from({ length: n }, start));
     if (options.schedule) {
       const { every, since } = options.schedule;
-      await runSchedule({ connection: redis, name: "demo", every, since, runInterval, signal: hooks.signal, log: (line) => hooks.print(`schedule: ${line}`), retryAfter: 5000 });
+      await runSchedule({ connection: redis, name: "demo", every, since, runInterval, signal: hooks.signal, log: (line) => / failed /.test(line) && hooks.print(`schedule: ${line}`), retryAfter: 5000 });
     } else {
       await runInterval(options.interval, hooks.signal);
     }
@@ -203,10 +204,19 @@ export async function runDistributed(
   return { stats: total(), completed, running: current, workersReplaced: replaced };
 }
 
+/** The port of the local Redis a schedule leaves running, when there is no REDIS_URL. */
+export const SCHEDULE_REDIS_PORT = 63799;
+
 /** Redis and PostgreSQL for the run: from the environment, or started here (and stopped by `stop`). */
-export async function servers(starting: ((step: string) => void) | undefined): Promise<{ redisUrl: string; databaseUrl: string; stop: () => void }> {
-  starting?.(process.env.REDIS_URL ? "using the Redis at REDIS_URL" : "starting a local Redis (queue, shared quota, schedule)");
-  const redis = await localRedis();
+export async function servers(starting: ((step: string) => void) | undefined, { keepRedis = false } = {}): Promise<{ redisUrl: string; databaseUrl: string; stop: () => void }> {
+  starting?.(
+    process.env.REDIS_URL
+      ? "using the Redis at REDIS_URL"
+      : keepRedis
+        ? `using a local Redis on port ${SCHEDULE_REDIS_PORT}, left running: it keeps the schedule's watermark for the next start (REDIS_TEST_PORT=${SCHEDULE_REDIS_PORT} scripts/redis.sh stop)`
+        : "starting a local Redis (queue, shared quota)",
+  );
+  const redis = await localRedis({ keepOnPort: keepRedis ? SCHEDULE_REDIS_PORT : 0 });
   try {
     // A wrong REDIS_URL fails here, before a database is started, with the URL (its password hidden).
     await (await connectRedis(redis.url)).quit();

@@ -7,7 +7,7 @@
  */
 import { execFileSync, fork } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { JobStats } from "./job.js";
 import type { ShareConfig, ShareReport } from "./share.js";
@@ -57,9 +57,22 @@ export async function runInProcesses(
   return { stats, failures: reports.flatMap((r) => (r.failure ? [r.failure] : [])) };
 }
 
-/** A Redis to share the quota through: REDIS_URL, or a throwaway local one (stopped by `stop`). */
-export async function localRedis({ fromEnvironment = true } = {}): Promise<{ url: string; stop: () => void }> {
+/**
+ * A Redis to share the quota through: REDIS_URL, or a throwaway local one
+ * (stopped by `stop`), or with `keepOnPort` a local one left running for the
+ * next run.
+ */
+export async function localRedis({ fromEnvironment = true, keepOnPort = 0 } = {}): Promise<{ url: string; stop: () => void }> {
   if (fromEnvironment && process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
+  if (keepOnPort > 0) {
+    // One that outlives this process (a schedule's watermark must survive a restart): reused if it runs already.
+    const url = `redis://127.0.0.1:${keepOnPort}`;
+    const running = await new Promise<boolean>((resolve) => {
+      const socket = connect(keepOnPort, "127.0.0.1", () => (socket.end(), resolve(true))).on("error", () => resolve(false));
+    });
+    if (!running) execFileSync("bash", [fileURLToPath(new URL("../../scripts/redis.sh", import.meta.url)), "start"], { env: { ...process.env, REDIS_TEST_PORT: String(keepOnPort) } });
+    return { url, stop: () => {} };
+  }
   const port = await freePort();
   const script = fileURLToPath(new URL("../../scripts/redis.sh", import.meta.url));
   const env = { ...process.env, REDIS_TEST_PORT: String(port) };
