@@ -47,6 +47,8 @@ export interface WorkerProcess {
   readonly child: ChildProcess;
   /** Its counts as it last reported them. */
   stats: JobStats;
+  /** The CPU time it used since it was ready, µs, as it last reported it. */
+  cpuMicros: number;
 }
 
 /** What the planner tells its caller as the run goes. */
@@ -68,6 +70,8 @@ export interface DistributedResult {
   /** The interval running when the run stopped, if any. */
   readonly running: Interval | undefined;
   readonly workersReplaced: number;
+  /** The CPU time of all the worker processes, µs (what they last reported). */
+  readonly workerCpuMicros: number;
 }
 
 const sum = (all: Iterable<JobStats>): JobStats => {
@@ -120,15 +124,15 @@ export async function runDistributed(
   };
   const entry = fileURLToPath(new URL("./shard-worker.ts", import.meta.url));
   const running = new Set<WorkerProcess>();
-  const finished: JobStats[] = [];
+  const finished: WorkerProcess[] = [];
   let stopping = false;
   let replaced = 0;
-  const total = () => sum([...finished, ...[...running].map((w) => w.stats)]);
+  const total = () => sum([...finished, ...running].map((w) => w.stats));
 
   /** Starts a worker; one that exits before the run is over is replaced at once. */
   const start = async (): Promise<void> => {
     const child = fork(entry, [], { execArgv: ["--import", "tsx"], env: { ...process.env, DEMO_WORKER: JSON.stringify(config) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    const worker: WorkerProcess = { child, stats: { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 } };
+    const worker: WorkerProcess = { child, stats: { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 }, cpuMicros: 0 };
     running.add(worker);
     let wasReady = false;
     const ready = new Promise<void>((resolve, reject) => {
@@ -138,13 +142,14 @@ export async function runDistributed(
         else if ("shard" in message) hooks.onShard?.({ type: message.shard, jobId: message.jobId, worker });
         else {
           worker.stats = message.stats;
+          worker.cpuMicros = message.cpuMicros;
           hooks.onProgress?.(total(), [...running]);
         }
       });
     });
     child.once("exit", (code, signal) => {
       running.delete(worker);
-      finished.push(worker.stats);
+      finished.push(worker);
       // One that could not start fails the run (started again, it would fail again).
       if (stopping || !wasReady) return;
       replaced++;
@@ -201,7 +206,8 @@ export async function runDistributed(
     await queue.close();
     await redis.quit().catch(() => redis.disconnect());
   }
-  return { stats: total(), completed, running: current, workersReplaced: replaced };
+  const workerCpuMicros = [...finished, ...running].reduce((a, w) => a + w.cpuMicros, 0);
+  return { stats: total(), completed, running: current, workersReplaced: replaced, workerCpuMicros };
 }
 
 /** The port of the local Redis a schedule leaves running, when there is no REDIS_URL. */

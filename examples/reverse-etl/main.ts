@@ -203,7 +203,7 @@ async function runSharded(
  * The demo with --workers: a planner here and worker processes taking shards
  * from a queue, over a PostgreSQL and a Redis they share.
  */
-async function demoDistributed(options: DemoOptions & { workers: number }, output: DemoOutput): Promise<Summary> {
+async function demoDistributed(options: DemoOptions & { workers: number }, output: DemoOutput): Promise<DemoSummary> {
   const { print = console.log, signal = new AbortController().signal, starting, onApi, onProgress, onShard } = output;
   const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
   const shared = await servers(starting, { keepRedis: options.schedule !== undefined });
@@ -221,6 +221,7 @@ async function demoDistributed(options: DemoOptions & { workers: number }, outpu
     const plan = shardJob(planOnlyShard(options.interval), { warehouse, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, timeout, asCompleted: options.asCompleted ?? false }, stats);
     print(`Each shard's plan (${options.workers} workers, shards of ${options.shardSize ?? 1000} users):\n${plan.explain()}\n`);
     const started = performance.now();
+    const plannerCpu = process.cpuUsage();
     let failure: unknown;
     let result: Awaited<ReturnType<typeof runDistributed>> | undefined;
     try {
@@ -233,6 +234,9 @@ async function demoDistributed(options: DemoOptions & { workers: number }, outpu
       failure = error;
     }
     const elapsedMs = performance.now() - started;
+    const plannerUsed = process.cpuUsage(plannerCpu);
+    const users = Math.max(1, result?.stats.usersRead ?? 0);
+    const cpuPerUser = { planner: (plannerUsed.user + plannerUsed.system) / users, workers: (result?.workerCpuMicros ?? 0) / users };
     const completed = result?.completed ?? [];
     // The completed intervals follow each other: one query over their span.
     const expected = completed.length === 0 ? [] : await warehouse.idsUpdatedIn({ from: completed[0]!.from, to: completed.at(-1)!.to });
@@ -250,18 +254,22 @@ async function demoDistributed(options: DemoOptions & { workers: number }, outpu
       failure,
       extra: [
         `  workers               ${options.workers}, ${result?.workersReplaced ?? 0} replaced after they died`,
+        `  CPU per user read     ${cpuPerUser.planner.toFixed(1)} µs in the planner (with the API's thread), ${cpuPerUser.workers.toFixed(1)} µs in the workers (once started)`,
         ...(options.schedule ? [`  intervals completed   ${completed.length}${result?.running ? ", one stopped midway (it resumes at its cursor next time)" : ""}`] : []),
       ],
     });
     print(summary.text);
-    return summary;
+    return { ...summary, cpuPerUser };
   } finally {
     for (const close of opened) await close().catch(() => {});
   }
 }
 
+/** A demo's summary; with --workers, the CPU time per user read, µs, in the planner process and in the workers. */
+export type DemoSummary = Summary & { readonly cpuPerUser?: { readonly planner: number; readonly workers: number } };
+
 /** Runs the whole demo and returns its summary (`ok` tells the exit code). */
-export async function demo(options: DemoOptions, output: DemoOutput = {}): Promise<Summary> {
+export async function demo(options: DemoOptions, output: DemoOutput = {}): Promise<DemoSummary> {
   if (options.workers !== undefined) return demoDistributed(options as DemoOptions & { workers: number }, output);
   const { print = console.log, log, signal, starting, onApi } = output;
   // The API's secret: from the environment, else a fresh one per run (never a constant in code).

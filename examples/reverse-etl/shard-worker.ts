@@ -28,11 +28,16 @@ export interface WorkerConfig {
 }
 
 /** What a worker tells its parent: its counts so far, and when it is ready. */
-export type WorkerMessage = { readonly ready: true } | { readonly stats: JobStats } | { readonly shard: ShardEvent["type"]; readonly jobId: string };
+export type WorkerMessage = { readonly ready: true } | { readonly stats: JobStats; readonly cpuMicros: number } | { readonly shard: ShardEvent["type"]; readonly jobId: string };
 
 const config = JSON.parse(process.env.DEMO_WORKER!) as WorkerConfig;
 const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
-const report = () => process.send?.({ stats } satisfies WorkerMessage);
+/** CPU time counts from the moment the worker is ready: loading the code (tsx) is not the job's. */
+let cpuAtStart = process.cpuUsage();
+const report = () => {
+  const cpu = process.cpuUsage(cpuAtStart);
+  process.send?.({ stats, cpuMicros: cpu.user + cpu.system } satisfies WorkerMessage);
+};
 const reporting = setInterval(report, 100);
 
 // The quota's commands wait while Redis is away: the job slows down and never goes over the quota.
@@ -54,6 +59,7 @@ const worker = await startShardWorker<ShardWork, number>(config.queue, {
     process.send?.({ shard: event.type, jobId: event.jobId } satisfies WorkerMessage);
   },
 });
+cpuAtStart = process.cpuUsage();
 process.send?.({ ready: true } satisfies WorkerMessage);
 
 let stopping = false;
