@@ -377,3 +377,32 @@ test("a shard worker's bad options are refused at start, naming the option", { s
   const worker: ShardWorker = await startShardWorker("q-empty", { connection: url, work: async () => {} });
   await worker[Symbol.asyncDispose]();
 });
+
+test("an interval that fails is tried again after retryAfter, and the watermark waits for it", { skip }, async () => {
+  const clock = new ManualClock();
+  const stop = new AbortController();
+  const lines: string[] = [];
+  let calls = 0;
+  const done = runSchedule({
+    connection: redis,
+    name: "retry",
+    every: "1m",
+    since: new Date(0),
+    retryAfter: "10s",
+    clock,
+    signal: stop.signal,
+    log: (line) => void lines.push(line),
+    runInterval: async () => {
+      if (++calls === 1) throw new Error("a shard failed for good");
+    },
+  });
+  await clock.advance(60_000); // the first interval is due
+  while (calls === 0 || clock.pendingTimers === 0) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await scheduleWatermark(redis, "retry"), undefined, "the watermark stays before the failed interval");
+  await clock.advance(10_000);
+  while (calls < 2 || clock.pendingTimers === 0) await new Promise((r) => setTimeout(r, 5));
+  stop.abort();
+  await done;
+  assert.equal((await scheduleWatermark(redis, "retry"))?.getTime(), 60_000, "then it moves past it");
+  assert.match(lines.join("\n"), /interval 1970-01-01T00:00:00.000Z\/1970-01-01T00:01:00.000Z: failed \(a shard failed for good\); tried again in 10000 ms/);
+});

@@ -148,7 +148,7 @@ test("the demo's sharding options are checked, naming the flag", () => {
   assert.throws(() => parseOptions(["--workers", "0"]), /--workers is out of range: "0"/);
   assert.throws(() => parseOptions(["--workers", "2", "--since", "2025-01-01"]), /--since needs --schedule/);
   const parsed = parseOptions(["--workers", "4", "--schedule", "every 1 min", "--since", "2025-01-01"]);
-  assert.ok(parsed !== "help");
+  assert.ok(parsed !== "help", "options, not the help");
   assert.deepEqual(parsed.schedule, { every: 60_000, since: new Date("2025-01-01") });
   assert.equal(parsed.workers, 4);
 });

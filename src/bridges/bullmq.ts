@@ -320,6 +320,9 @@ export async function startShardWorker<D, C>(queue: string, options: ShardWorker
   const owned = typeof options.connection === "string";
   const connection = typeof options.connection === "string" ? await connectRedis(options.connection) : options.connection;
   const running = new Map<string, RunningShard<D, C>>();
+  let stopRequested = false;
+  /** Set once a stop has outlived stopTimeout: the calls of every shard still running are aborted with it. */
+  let late: Error | undefined;
 
   const worker = new Worker<ShardJob<unknown>>(
     queue,
@@ -329,11 +332,16 @@ export async function startShardWorker<D, C>(queue: string, options: ShardWorker
       try {
         data = parse ? parse(job.data.data) : (job.data.data as D);
       } catch (error) {
-        throw new UnrecoverableError(`its data does not match its schema: ${(error as Error)?.message ?? String(error)}`);
+        const refused = new UnrecoverableError(`its data does not match its schema: ${(error as Error)?.message ?? String(error)}`);
+        onShard?.({ type: "failed", jobId, attempt: job.attemptsStarted, error: refused });
+        throw refused;
       }
       const shard = new RunningShard<D, C>(job, data);
       const { attempt } = shard;
       running.set(jobId, shard);
+      // A shard fetched as the stop began stops too.
+      if (stopRequested) shard.stop();
+      if (late !== undefined) shard.abort(late);
       onShard?.({ type: "started", jobId, attempt });
       try {
         await shard.execute(work);
@@ -364,14 +372,16 @@ export async function startShardWorker<D, C>(queue: string, options: ShardWorker
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      stopRequested = true;
       for (const shard of running.values()) shard.stop();
-      const late = setTimeout(() => {
-        for (const shard of running.values()) shard.abort(new Error(`the worker's stop outlived stopTimeout (${stopTimeout} ms)`));
+      const timer = setTimeout(() => {
+        late = new Error(`the worker's stop outlived stopTimeout (${stopTimeout} ms)`);
+        for (const shard of running.values()) shard.abort(late);
       }, stopTimeout);
       try {
         await worker.close();
       } finally {
-        clearTimeout(late);
+        clearTimeout(timer);
         if (owned) await connection.quit().catch(() => connection.disconnect());
       }
     })());
@@ -414,11 +424,16 @@ class RunningShard<D, C> implements Shard<D, C> {
   }
 
   async execute(work: (shard: Shard<D, C>) => Stream<unknown> | Promise<unknown>): Promise<void> {
-    const result = work(this);
-    if (result instanceof Stream) await result.run({ signal: this.signal });
-    else await result;
-    // Every commit is stored before the shard completes or goes back.
-    await this.#commits;
+    try {
+      const result = work(this);
+      if (result instanceof Stream) await result.run({ signal: this.signal });
+      else await result;
+    } finally {
+      // Every commit is stored (or has failed) before the shard completes, fails or goes back:
+      // a late one would land after the next worker has read the cursor.
+      await this.#commits.catch(() => {});
+    }
+    await this.#commits; // a commit that failed fails the shard: it resumes at the last one stored
   }
 
   commit(cursor: C): Promise<void> {
