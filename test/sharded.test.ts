@@ -94,14 +94,17 @@ test("graceful stop: SIGTERM mid-shard re-sends nothing, and an idle worker take
   const retaken: number[] = [];
   /** The shard each worker runs now, by pid, and since when. */
   const current = new Map<number, { jobId: string; since: number }>();
-  /** Workers that completed a shard and have not started another: the queue has run dry. */
+  /** Workers that completed a shard and have not started another. */
   const idle = new Set<number>();
-  const summary = await demo(options(false), {
+  /** Shards started at least once: all 10 (19,997 users by 2,000) once the queue has run dry. */
+  const startedShards = new Set<string>();
+  const summary = await demo({ ...options(false), shardSize: 2000 }, {
     print: (line) => void printed.push(line),
     onShard: ({ type, jobId, worker }) => {
       const pid = worker.child.pid!;
       if (type === "completed") idle.add(pid);
       if (type === "started") {
+        startedShards.add(jobId);
         idle.delete(pid);
         current.set(pid, { jobId, since: performance.now() });
         if (jobId === stopped?.jobId && handedBackAt !== undefined) retaken.push(performance.now() - handedBackAt);
@@ -110,9 +113,12 @@ test("graceful stop: SIGTERM mid-shard re-sends nothing, and an idle worker take
     },
     onProgress: (_total, workers) => {
       // Once a worker is idle (the queue has run dry), stop one that is in the middle of a shard.
-      if (stopped !== undefined || workers.length < 4 || idle.size === 0) return;
-      const busy = workers.find((w) => performance.now() - (current.get(w.child.pid!)?.since ?? Infinity) >= 300);
-      if (busy === undefined) return;
+      if (stopped !== undefined || workers.length < 4 || startedShards.size < 10 || idle.size === 0) return;
+      // Mid-shard: the shard started last (the most left to do), once it has run 0.3 s.
+      const busy = workers
+        .filter((w) => current.has(w.child.pid!))
+        .sort((a, b) => current.get(b.child.pid!)!.since - current.get(a.child.pid!)!.since)[0];
+      if (busy === undefined || performance.now() - current.get(busy.child.pid!)!.since < 300) return;
       stopped = { pid: busy.child.pid!, jobId: current.get(busy.child.pid!)!.jobId };
       busy.child.kill("SIGTERM");
     },
