@@ -1,4 +1,4 @@
-export { stream, Stream, type SyncStream, type RunOptions } from "./stream.js";
+export { stream, Stream, isStream, type SyncStream, type RunOptions } from "./stream.js";
 export type { CallOptions } from "./core/stage.js";
 export type { Source } from "./core/sources.js";
 export type { Clock } from "./internal/clock.js";

@@ -25,6 +25,23 @@ import { drainInto, forEachElement } from "./run/terminal.js";
 /** Options of a terminal operation (`toArray`, `count`, `reduce`, `run`). */
 export interface RunOptions extends IterateOptions {}
 
+/** The brand of a stream, one for both builds (`Symbol.for`). */
+const STREAM_BRAND = Symbol.for("streamable-ts.Stream");
+
+/**
+ * Whether `value` is a stream of this library, from either build (ES module
+ * or CommonJS): the same as `value instanceof Stream`.
+ *
+ * @example
+ * ```ts
+ * isStream(stream([1, 2])); // → true
+ * isStream([1, 2]); // → false
+ * ```
+ */
+export function isStream(value: unknown): value is Stream<unknown> {
+  return typeof value === "object" && value !== null && (value as { [STREAM_BRAND]?: unknown })[STREAM_BRAND] === true;
+}
+
 /**
  * A lazy, immutable pipeline over a source. Building it touches nothing: each
  * method checks its arguments, then returns a new stream with one more step.
@@ -37,6 +54,20 @@ export interface RunOptions extends IterateOptions {}
  */
 export class Stream<T> implements AsyncIterable<T> {
   readonly #plan: Plan;
+
+  /**
+   * `x instanceof Stream` holds for a stream of either build (ES module or
+   * CommonJS: a program that loads both has two `Stream` classes) by a brand
+   * both share. See {@link isStream}.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isStream(value);
+  }
+
+  /** @internal The brand {@link isStream} reads. */
+  get [STREAM_BRAND](): true {
+    return true;
+  }
 
   /** @internal Use {@link stream}. */
   constructor(plan: Plan) {

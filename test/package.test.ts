@@ -55,3 +55,12 @@ test("streamable-ts/bullmq loads by name as an ES module and as CommonJS", { ski
   assert.equal(nodePrints(`import { planShards, startShardWorker, shardJobId } from "streamable-ts/bullmq"; ${check}`, "--input-type=module"), "function function r~s");
   assert.equal(nodePrints(`const { planShards, startShardWorker, shardJobId } = require("streamable-ts/bullmq"); ${check}`), "function function r~s");
 });
+
+test("one Stream for both builds: a stream of the CommonJS build is instanceof the ES module's Stream, and isStream says so", { skip: notBuilt }, () => {
+  const code = `import { createRequire } from "node:module";
+import { Stream, isStream, stream } from "streamable-ts";
+const cjs = createRequire(import.meta.url)("streamable-ts");
+const other = cjs.stream([1]);
+console.log(cjs.Stream !== Stream, other instanceof Stream, stream([1]) instanceof cjs.Stream, isStream(other), cjs.isStream(stream([1])), isStream({}), [] instanceof Stream);`;
+  assert.equal(nodePrints(code, "--input-type=module"), "true true true true true false false");
+});

@@ -1,3 +1,5 @@
+import { excerpt } from "./excerpt.js";
+
 /**
  * Short, readable text for a value, used in error messages and in `explain()`:
  * bounded whatever the value (long strings cut, at most a few entries two
@@ -38,14 +40,15 @@ export function show(value: unknown, depth = 0): string {
 }
 
 /**
- * A function's name; an anonymous function shows its source when that is short
- * (`(x) => x * 2`), so a plan reads like the code that built it.
+ * A function's name; an anonymous function shows an excerpt of its source,
+ * spaced the same whoever compiled it and cut at 60 characters
+ * (`(user) => ({ id: user.id, name: user.name })`), so a plan reads like the
+ * code that built it.
  */
 export function nameOf(fn: Function, key?: string): string {
   // An inline arrow in `{ do: (e) => ... }` is named after its key: show its source instead.
   if (fn.name && fn.name !== key) return fn.name;
-  const source = Function.prototype.toString.call(fn).replace(/\s+/g, " ");
-  return source.length <= 40 ? source : "anonymous";
+  return excerpt(Function.prototype.toString.call(fn));
 }
 
 /**
