@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { startApiWorker, type Api } from "./api.js";
 import { reverseEtl, type JobOptions, type JobStats } from "./job.js";
-import { openWarehouse, type Interval, type Warehouse } from "./warehouse.js";
+import { hasSeededCopy, openWarehouse, type Interval, type Warehouse } from "./warehouse.js";
 import { summarize, type Summary } from "./summary.js";
 import { localRedis, runInProcesses, splitRows } from "./processes.js";
 import { stream } from "streamable-ts";
@@ -275,7 +275,13 @@ export async function demo(options: DemoOptions, output: DemoOutput = {}): Promi
   // The API's secret: from the environment, else a fresh one per run (never a constant in code).
   const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
   // Start-up takes seconds (PGlite seeds 20,000 users): a stop meanwhile acts at once, and what opens later is closed.
-  starting?.(process.env.DATABASE_URL ? "connecting to the warehouse at DATABASE_URL" : "starting the warehouse (embedded PostgreSQL, seeding 20,000 users)");
+  starting?.(
+    process.env.DATABASE_URL
+      ? "connecting to the warehouse at DATABASE_URL"
+      : hasSeededCopy()
+        ? "starting the warehouse (embedded PostgreSQL, from its seeded copy in node_modules/.cache)"
+        : "starting the warehouse (embedded PostgreSQL: a first run seeds 20,000 users and keeps a copy for the next runs, about 5 s)",
+  );
   const warehouse = await unlessStopped(openWarehouse(), signal, (w) => w.close());
   starting?.("starting the API");
   const api = await unlessStopped(startApiWorker({ rate: options.rate, failRate: options.failRate, token }), signal, (a) => a.close()).catch(

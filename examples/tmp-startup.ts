@@ -1,0 +1,18 @@
+import { writeFileSync, readFileSync } from "node:fs";
+const { PGlite } = await import("@electric-sql/pglite");
+let t = performance.now();
+const db = new PGlite();
+await db.exec(`CREATE TABLE IF NOT EXISTS users (id integer PRIMARY KEY, email text NOT NULL, name text NOT NULL, updated_at timestamptz NOT NULL);
+INSERT INTO users SELECT i, 'user' || i || '@example.com', 'User ' || i, timestamptz '2025-01-01 00:00:00+00' + i * interval '1577 seconds' FROM generate_series(1, 20000) AS i ON CONFLICT (id) DO NOTHING;`);
+console.log("fresh+seed", performance.now() - t);
+t = performance.now();
+const dump = await db.dumpDataDir("gzip");
+writeFileSync("/tmp/pgdump.tgz", Buffer.from(await dump.arrayBuffer()));
+console.log("dump", performance.now() - t, dump.size);
+await db.close();
+t = performance.now();
+const blob = new Blob([readFileSync("/tmp/pgdump.tgz")]);
+const db2 = new PGlite({ loadDataDir: blob });
+await db2.waitReady;
+const r = await db2.query("select count(*) from users");
+console.log("from dump", performance.now() - t, r.rows);
