@@ -15,3 +15,4 @@ export { retrying, type RetryPolicy, type RetryingOptions, type Backoff } from "
 export { throttling, type ThrottlingOptions } from "./throttling.js";
 export { TimeoutError } from "./errors.js";
 export { memoryStore, ThrottleStoreError, type Quota, type Place, type ThrottleStore } from "./quota.js";
+export { progress, progressLine, type Progress, type ProgressOptions, type ProgressOutput } from "./progress.js";

@@ -25,7 +25,7 @@ function tsdocExamples(file: string): Example[] {
   return [...text.matchAll(/\* ```ts\n([\s\S]*?)\* ```/g)].map((m, i) => {
     const body = m[1]!.replace(/^\s*\* ?/gm, "");
     const wrapped = body.replace(/^(?!console\.log)(.+?);( \/\/ → .*)$/gm, "console.log($1);$2");
-    return { name: `${file} example ${i + 1}`, code: `import { stream, isStream, type Stream, retrying, throttling, TimeoutError, memoryStore } from "streamable-ts";\n${wrapped}` };
+    return { name: `${file} example ${i + 1}`, code: `import { stream, isStream, progress, type Stream, retrying, throttling, TimeoutError, memoryStore } from "streamable-ts";\n${wrapped}` };
   });
 }
 

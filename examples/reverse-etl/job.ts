@@ -4,7 +4,7 @@
  * limit, three calls at a time, retrying what fails for a passing reason.
  */
 import { createHash } from "node:crypto";
-import { stream, throttling, type Clock, type Observation, type Stream, type ThrottleStore } from "streamable-ts";
+import { stream, throttling, type Clock, type Observation, type ObserveOptions, type Stream, type ThrottleStore } from "streamable-ts";
 import type { Interval, UserRow, Warehouse } from "./warehouse.js";
 
 export interface JobOptions {
@@ -24,6 +24,8 @@ export interface JobOptions {
   readonly rows?: AsyncIterable<UserRow> | Iterable<UserRow>;
   /** Where progress lines go; stderr by default. */
   readonly log?: (observation: Observation) => void;
+  /** The options of every `observe` (a live progress display's), instead of `log`. */
+  readonly observe?: ObserveOptions & { readonly every?: number };
 }
 
 export interface JobStats {
@@ -95,7 +97,7 @@ export function reverseEtl(options: JobOptions, stats: JobStats): Stream<Respons
   const countRead = () => void stats.usersRead++;
   const countPosted = () => void stats.batchesPosted++;
   const countRetry = () => void stats.retries++;
-  const observe = log && { do: log };
+  const observe = options.observe ?? (log && { do: log });
 
   return stream<UserRow>(rows ?? warehouse.usersUpdatedIn(interval, 250))
     .do(countRead)

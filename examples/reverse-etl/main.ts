@@ -10,7 +10,7 @@ import { reverseEtl, type JobOptions, type JobStats } from "./job.js";
 import { hasSeededCopy, openWarehouse, type Interval, type Warehouse } from "./warehouse.js";
 import { summarize, type Summary } from "./summary.js";
 import { localRedis, runInProcesses, splitRows } from "./processes.js";
-import { stream } from "streamable-ts";
+import { progress, stream } from "streamable-ts";
 import { RedisUnreachable } from "streamable-ts/bullmq";
 import { runDistributed, servers, type DistributedHooks, type Schedule } from "./distributed.js";
 import { planOnlyShard, shardJob } from "./sharded.js";
@@ -292,7 +292,14 @@ export async function demo(options: DemoOptions, output: DemoOutput = {}): Promi
   );
   onApi?.(api);
   const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
-  const job = reverseEtl({ warehouse, interval: options.interval, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, timeout: options.timeout, log }, stats);
+  // On a terminal (and unless the caller takes the observations), a live line per step with the time left:
+  // the totals are known, since the warehouse can count the interval.
+  const users = log === undefined && process.stderr.isTTY ? (await warehouse.idsUpdatedIn(options.interval).catch(() => [])).length : 0;
+  const display = progress({ output: log === undefined ? process.stderr : { write: () => true }, totals: { users, "user batches": Math.ceil(users / 100), "integrated user batches": Math.ceil(users / 100) } });
+  const job = reverseEtl(
+    { warehouse, interval: options.interval, apiUrl: api.url, token, rate: options.rate, concurrency: options.concurrency, timeout: options.timeout, log, ...(display.live ? { observe: display.options } : {}) },
+    stats,
+  );
   print(`The job's plan:\n${job.explain()}\n`);
   // The run stops on the user's signal, or when the warehouse's connection fails mid-run.
   const stopRun = new AbortController();
@@ -312,6 +319,7 @@ export async function demo(options: DemoOptions, output: DemoOutput = {}): Promi
     failure = error;
   } finally {
     signal?.removeEventListener("abort", forward);
+    display.close();
   }
   const elapsedMs = performance.now() - started;
   // A warehouse that failed cannot say what the interval holds; an API that died cannot say what it got.
