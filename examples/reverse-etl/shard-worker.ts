@@ -10,19 +10,14 @@ import { Redis } from "ioredis";
 import { startShardWorker, type ShardEvent } from "streamable-ts/bullmq";
 import { redisStore } from "streamable-ts/redis";
 import type { JobStats } from "./job.js";
-import { parseShard, shardJob, type ShardWork } from "./sharded.js";
+import { parseShard, shardJob, type ShardJobOptions, type ShardWork } from "./sharded.js";
 import { openWarehouse } from "./warehouse.js";
 
-export interface WorkerConfig {
+/** What the planner hands each worker (JSON): the shard job's settings, and where the servers are. */
+export interface WorkerConfig extends Omit<ShardJobOptions, "warehouse" | "store" | "log"> {
   readonly queue: string;
   readonly redisUrl: string;
   readonly databaseUrl: string;
-  readonly apiUrl: string;
-  readonly token: string;
-  readonly rate: number;
-  readonly concurrency: number;
-  readonly timeout: number;
-  readonly asCompleted: boolean;
   /** How long a shard's lock lasts: a killed worker's shard is taken again after about this. */
   readonly lockDuration: number;
 }
