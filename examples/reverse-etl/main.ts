@@ -11,9 +11,8 @@ import { hasSeededCopy, openWarehouse, type Interval, type Warehouse } from "./w
 import { summarize, type Summary } from "./summary.js";
 import { localRedis, runInProcesses, splitRows } from "./processes.js";
 import { progress, stream } from "streamable-ts";
-import { RedisUnreachable } from "streamable-ts/bullmq";
-import { runDistributed, servers, type DistributedHooks, type Schedule } from "./distributed.js";
-import { planOnlyShard, shardJob } from "./sharded.js";
+// The sharded job's modules (BullMQ and its Redis client) load only with --workers: the plain demo starts sooner.
+import type { DistributedHooks, Schedule } from "./distributed.js";
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -205,6 +204,7 @@ async function runSharded(
  */
 async function demoDistributed(options: DemoOptions & { workers: number }, output: DemoOutput): Promise<DemoSummary> {
   const { print = console.log, signal = new AbortController().signal, starting, onApi, onProgress, onShard } = output;
+  const [{ runDistributed, servers }, { planOnlyShard, shardJob }] = await Promise.all([import("./distributed.js"), import("./sharded.js")]);
   const token = process.env.DEMO_API_TOKEN ?? randomBytes(16).toString("hex");
   const shared = await servers(starting, { keepRedis: options.schedule !== undefined });
   const opened: (() => Promise<unknown>)[] = [async () => shared.stop()];
@@ -223,7 +223,7 @@ async function demoDistributed(options: DemoOptions & { workers: number }, outpu
     const started = performance.now();
     const plannerCpu = process.cpuUsage();
     let failure: unknown;
-    let result: Awaited<ReturnType<typeof runDistributed>> | undefined;
+    let result: Awaited<ReturnType<typeof import("./distributed.js").runDistributed>> | undefined;
     try {
       result = await runDistributed(
         { ...options, timeout },
@@ -362,8 +362,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       }
     }
   } catch (error) {
-    if (error instanceof RedisUnreachable) {
-      console.error(error.message);
+    if ((error as Error)?.name === "RedisUnreachable") {
+      console.error((error as Error).message);
       process.exitCode = 1;
     } else {
       if (!(error instanceof UsageError)) throw error;

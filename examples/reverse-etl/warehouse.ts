@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import Cursor from "pg-cursor";
 
@@ -126,6 +126,7 @@ export function hasSeededCopy(): boolean {
 }
 
 async function openPglite(): Promise<Warehouse> {
+  const { PGlite } = await import("@electric-sql/pglite"); // loaded only when it is used (not with DATABASE_URL)
   const copy = seededCopyPath();
   let db: PGlite;
   if (existsSync(copy)) {
