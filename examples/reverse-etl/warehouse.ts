@@ -130,8 +130,9 @@ async function openPglite(): Promise<Warehouse> {
   const copy = seededCopyPath();
   let db: PGlite;
   if (existsSync(copy)) {
+    // The copy was written after this very seed (its name holds the seed's digest): nothing to run.
     db = new PGlite({ loadDataDir: new Blob([readFileSync(copy)]) });
-    await db.exec(SEED_SQL); // a no-op on the seeded copy (IF NOT EXISTS, ON CONFLICT DO NOTHING): it checks the copy holds the table
+    await db.waitReady;
   } else {
     db = new PGlite();
     await db.exec(SEED_SQL);
