@@ -10,7 +10,7 @@ tsc -p tsconfig.json --noEmit
 files=()
 for file in test/*.test.ts; do
   case "$file" in
-    test/processes.test.ts | test/redis.test.ts | test/bullmq.test.ts | test/sharded.test.ts | test/demo.test.ts | test/demo-postgres.test.ts | test/package.test.ts) ;;
+    test/processes.test.ts | test/redis.test.ts | test/bullmq.test.ts | test/sharded.test.ts | test/install.test.ts | test/demo.test.ts | test/demo-postgres.test.ts | test/package.test.ts) ;;
     *) files+=("$file") ;;
   esac
 done
