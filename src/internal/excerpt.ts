@@ -50,7 +50,20 @@ function tokens(source: string): string[] {
       i += p.length;
     }
   }
-  return withParameterParens(out).filter((t, k, all) => !(t === ";" && all[k + 1] === "}"));
+  // A last `;` in a block and a trailing comma are dropped, as compilers that reprint the code drop them.
+  return withoutBodyParens(withParameterParens(out)).filter((t, k, all) => !((t === ";" && all[k + 1] === "}") || (t === "," && [")", "]", "}"].includes(all[k + 1]!))));
+}
+
+/** `=> (a ? b : c)` as `=> a ? b : c`: parentheses around an arrow's whole body (not an object literal) are dropped, as esbuild drops them. */
+function withoutBodyParens(t: string[]): string[] {
+  const arrow = t.indexOf("=>");
+  if (arrow < 0 || t[arrow + 1] !== "(" || t[arrow + 2] === "{" || t.at(-1) !== ")") return t;
+  let depth = 0;
+  for (let k = arrow + 1; k < t.length; k++) {
+    if (t[k] === "(") depth++;
+    else if (t[k] === ")" && --depth === 0) return k === t.length - 1 ? [...t.slice(0, arrow + 1), ...t.slice(arrow + 2, -1)] : t;
+  }
+  return t;
 }
 
 /** `x => ...` as `(x) => ...`: the one parameter of an arrow in parentheses, as formatters write it. */
