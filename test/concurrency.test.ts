@@ -311,3 +311,26 @@ test("map with concurrency: a take downstream that has its count aborts the call
   assert.deepEqual(await Promise.race([it.next(), turns(50)]), { done: true, value: undefined });
   assert.deepEqual(aborted.sort(), [1, 2, 3], "every call in flight heard the stop");
 });
+
+test("concurrency: finished results come out while the next pull from upstream is still pending, and leaving then does not wait for it", async () => {
+  for (const asCompleted of [false, true]) {
+    const third = new Deferred<IteratorResult<number>>();
+    let closed = 0;
+    let pulls = 0;
+    const source: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => (++pulls <= 2 ? Promise.resolve({ done: false, value: pulls }) : third.promise),
+        return: async () => (closed++, { done: true, value: undefined }),
+      }),
+    };
+    const it = stream(source).map(async (x) => x * 10, { concurrency: 3, asCompleted })[Symbol.asyncIterator]();
+    assert.deepEqual(await it.next(), { done: false, value: 10 }, `${asCompleted ? "as completed" : "in order"}: the first result, the third pull pending`);
+    assert.deepEqual(await it.next(), { done: false, value: 20 }, "the second too");
+    assert.equal(pulls, 3, "the third pull is in flight");
+    await it.return!(); // settles though the pull is pending: a queue that never answers must not hold the exit
+    third.resolve({ done: false, value: 3 });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(closed, 1, "the source is closed once");
+    assert.equal(pulls, 3, "and not pulled again");
+  }
+});

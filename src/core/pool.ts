@@ -1,6 +1,6 @@
 import { isPromise } from "../internal/promise.js";
 import { Queue, type Entry } from "./queue.js";
-import { END, PAUSED, Stage, type CallOptions, type Drained, type Pulled, type Sink } from "./stage.js";
+import { closeBehindPull, END, PAUSED, Stage, type CallOptions, type Drained, type Pulled, type Sink } from "./stage.js";
 
 /** An element's task: its result now, or a promise of it. */
 export type Task = (value: unknown, options: CallOptions) => unknown;
@@ -53,6 +53,8 @@ export class ConcurrentStage extends Stage {
   #idle: (() => void) | undefined;
   #upstreamDone = false;
   #closed = false;
+  /** The upstream pull in flight, if any: one at a time. */
+  #pulling: Promise<void> | undefined;
 
   constructor(upstream: Stage, task: Task, pool: PoolOptions, options: CallOptions) {
     super();
@@ -66,7 +68,7 @@ export class ConcurrentStage extends Stage {
   }
 
   next(): Pulled {
-    while (!this.#closed && !this.#upstreamDone && this.#queue.size < this.#submittedAtMost) {
+    while (this.#pulling === undefined && !this.#closed && !this.#upstreamDone && this.#queue.size < this.#submittedAtMost) {
       let pulled: Pulled;
       try {
         pulled = this.#upstream.next();
@@ -74,7 +76,11 @@ export class ConcurrentStage extends Stage {
         this.#queue.addFailure(error); // an upstream error takes a slot as an already settled result
         continue;
       }
-      if (isPromise(pulled)) return pulled.then(this.#afterPull, this.#afterPullError);
+      if (isPromise(pulled)) {
+        // The pull goes on while results that are ready come out: a slow source does not hold back finished work.
+        this.#pulling = pulled.then(this.#afterPull, this.#afterPullError);
+        break;
+      }
       this.#take(pulled);
     }
     return this.#yield();
@@ -93,14 +99,14 @@ export class ConcurrentStage extends Stage {
     }
   }
 
-  readonly #afterPull = (pulled: IteratorResult<unknown>): Pulled => {
+  readonly #afterPull = (pulled: IteratorResult<unknown>): void => {
+    this.#pulling = undefined;
     this.#take(pulled);
-    return this.next();
   };
 
-  readonly #afterPullError = (error: unknown): Pulled => {
+  readonly #afterPullError = (error: unknown): void => {
+    this.#pulling = undefined;
     if (!this.#closed) this.#queue.addFailure(error);
-    return this.next();
   };
 
   #take(pulled: IteratorResult<unknown>): void {
@@ -114,12 +120,19 @@ export class ConcurrentStage extends Stage {
     if (this.#closed) return END;
     const queue = this.#queue;
     const head = queue.take();
-    if (head === undefined) return queue.size === 0 ? END : queue.settling().then(this.#yieldLater);
+    if (head === undefined) {
+      const pulling = this.#pulling;
+      if (pulling === undefined) return queue.size === 0 ? END : queue.settling().then(this.#yieldLater);
+      // Whichever comes first: the pull's answer (it may start a call, or end the stream) or a result.
+      return (queue.size === 0 ? pulling : Promise.race([pulling, queue.settling()])).then(this.#nextLater);
+    }
     if (head.state === "fulfilled") return { done: false, value: head.value };
     throw head.value;
   }
 
   readonly #yieldLater = (): Pulled => this.#yield();
+
+  readonly #nextLater = (): Pulled => this.next();
 
   #submit(value: unknown): void {
     const entry = this.#queue.add(value);
@@ -154,6 +167,7 @@ export class ConcurrentStage extends Stage {
     this.#queue.clear();
     this.#calls?.abort(new Error("the iteration ended early"));
     const idle = this.#active === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));
-    await Promise.all([this.#upstream.return(), idle]);
+    // Upstream closes behind a pull still in flight, which a source (a queue with nothing in it) may never answer.
+    await Promise.all([closeBehindPull(this.#upstream, this.#pulling !== undefined), idle]);
   }
 }
