@@ -406,3 +406,32 @@ test("an interval that fails is tried again after retryAfter, and the watermark 
   assert.equal((await scheduleWatermark(redis, "retry"))?.getTime(), 60_000, "then it moves past it");
   assert.match(lines.join("\n"), /interval 1970-01-01T00:00:00.000Z\/1970-01-01T00:01:00.000Z: failed \(a shard failed for good\); tried again in 10000 ms/);
 });
+
+test("the watermark's window: an item is sent once fewer than `window` before it await their commit; a failure lets everything go", async () => {
+  const stored: Deferred<void>[] = [];
+  const marks = contiguousWatermark((n: { id: number }) => n.id, () => {
+    const commit = new Deferred<void>();
+    stored.push(commit);
+    return commit.promise;
+  }, { window: 2 });
+  const items = [1, 2, 3, 4, 5].map((id) => ({ id }));
+  assert.equal(marks.sent(items[0]!), undefined, "the first goes at once");
+  assert.equal(marks.sent(items[1]!), undefined, "the second too");
+  const third = marks.sent(items[2]!);
+  assert.ok(third instanceof Promise, "the third waits");
+  let thirdSent = false;
+  void third.then(() => (thirdSent = true));
+  const delivered = marks.delivered(items[0]!);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(thirdSent, false, "delivered is not enough: its commit must be stored");
+  stored[0]!.resolve();
+  await delivered;
+  await new Promise((r) => setImmediate(r));
+  assert.equal(thirdSent, true, "once the first commit is stored, the third goes");
+  const fourth = marks.sent(items[3]!);
+  assert.ok(fourth instanceof Promise, "the fourth waits for the second's commit");
+  marks.failed();
+  await fourth;
+  assert.equal(marks.sent(items[4]!), undefined, "after a failure nothing waits");
+  assert.throws(() => contiguousWatermark(() => 0, async () => {}, { window: 0 }), /`window` must be an integer >= 1 or Infinity, got 0/);
+});

@@ -62,7 +62,8 @@ export function shardJob(shard: Shard<ShardWork, number>, options: ShardJobOptio
   const postUsers = usersPoster(options, stats);
   // Commits follow the delivered prefix: in order after each batch of an ordered map, the contiguous
   // watermark of an asCompleted one; a batch that fails holds the cursor where it is.
-  const delivery = shard.watermark((batch: User[]) => batch.at(-1)!.id);
+  // The window bounds what a crash sends again: batches sent and not yet committed, at most the concurrency.
+  const delivery = shard.watermark((batch: User[]) => batch.at(-1)!.id, { window: concurrency });
   const deliver = async (users: User[], options: { signal: AbortSignal }) => {
     raiseForStatus(await postUsers(users, options));
     return users;
@@ -82,7 +83,8 @@ export function shardJob(shard: Shard<ShardWork, number>, options: ShardJobOptio
     .do(delivery.delivered)
     .do(countPosted)
     .observe("integrated user batches", observe)
-    .catch(Error, { finallyThrow: true });
+    // A batch that failed for good holds the cursor: the window no longer waits for commits past it.
+    .catch(Error, { do: delivery.failed, finallyThrow: true });
 }
 
 /** A shard that runs nothing: its job's plan is for `explain()` (the planner prints it). */
@@ -96,7 +98,7 @@ export function planOnlyShard(interval: Interval): Shard<ShardWork, number> {
     attempt: 1,
     cursor: undefined,
     commit: async () => {},
-    watermark: () => ({ sent: () => {}, delivered: async () => {} }),
+    watermark: () => ({ sent: () => {}, delivered: async () => {}, failed: () => {} }),
     rows: (source) => (Symbol.asyncIterator in source ? source : { [Symbol.asyncIterator]: async function* () { yield* source; } }),
     signal: never,
     stopping: never,

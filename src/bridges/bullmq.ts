@@ -142,26 +142,54 @@ export class LockLost extends Error {
  * prefix (the contiguous watermark).
  */
 export interface Watermark<T> {
-  /** Records `item` as sent; call it in the source's order (before a concurrent `map`). */
-  readonly sent: (item: T) => void;
+  /**
+   * Records `item` as sent; call it in the source's order (`.do(delivery.sent)`
+   * before a concurrent `map`). With a `window`, it waits while that many items
+   * are sent and not yet committed, so that a crash re-sends at most `window`.
+   */
+  readonly sent: (item: T) => void | Promise<void>;
   /** Records `item` as delivered; commits when it extends the delivered prefix. */
   readonly delivered: (item: T) => Promise<void>;
+  /**
+   * Records that an item failed for good (`.catch(Error, { do: delivery.failed })`):
+   * nothing past it can be committed in this attempt, so `sent` stops waiting.
+   */
+  readonly failed: () => void;
+}
+
+/** Options of a {@link Watermark}. */
+export interface WatermarkOptions {
+  /** Items sent and not yet committed, at most: what a crash may send again. Use the map's concurrency. @default Infinity */
+  readonly window?: number;
 }
 
 /**
  * A {@link Watermark} over any `commit`: the one a shard's `watermark` builds
  * on its own `commit`.
  */
-export function contiguousWatermark<T, C>(cursorOf: (item: T) => C, commit: (cursor: C) => Promise<void>): Watermark<T> {
+export function contiguousWatermark<T, C>(cursorOf: (item: T) => C, commit: (cursor: C) => Promise<void>, { window = Infinity }: WatermarkOptions = {}): Watermark<T> {
+  if (!(window >= 1) || (window !== Infinity && !Number.isInteger(window))) throw new RangeError(`\`window\` must be an integer >= 1 or Infinity, got ${String(window)}`);
   const order: { item: T; done: boolean }[] = [];
   const entries = new Map<T, { item: T; done: boolean }>();
-  let head = 0;
+  let head = 0; // in `order`: the first item not delivered
+  let dropped = 0; // entries spliced off the front of `order`
+  let sent = 0;
+  let committed = 0; // items whose commit is stored
+  let failedOnce = false;
+  /** Items waiting to be sent, by position: the one at `position` goes once fewer than `window` before it await their commit. */
+  const waiters: { position: number; resolve: () => void }[] = [];
+  const wake = () => {
+    while (waiters.length > 0 && (failedOnce || waiters[0]!.position - committed < window)) waiters.shift()!.resolve();
+  };
   return {
     sent: (item) => {
       if (entries.has(item)) throw new TypeError("watermark: an item was sent twice (items must be distinct objects)");
       const entry = { item, done: false };
       entries.set(item, entry);
       order.push(entry);
+      const position = sent++;
+      if (failedOnce || position - committed < window) return;
+      return new Promise<void>((resolve) => waiters.push({ position, resolve }));
     },
     delivered: (item) => {
       const entry = entries.get(item);
@@ -172,9 +200,20 @@ export function contiguousWatermark<T, C>(cursorOf: (item: T) => C, commit: (cur
         last = order[head++]!;
         entries.delete(last.item);
       }
+      const prefix = dropped + head;
       // Delivered entries leave the front in bulk, so the array does not grow with the shard.
-      if (head > 1024 && head * 2 > order.length) order.splice(0, head), (head = 0);
-      return last === undefined ? Promise.resolve() : commit(cursorOf(last.item));
+      if (head > 1024 && head * 2 > order.length) order.splice(0, head), (dropped += head), (head = 0);
+      if (last === undefined) return Promise.resolve();
+      const stored = commit(cursorOf(last.item));
+      stored.then(
+        () => ((committed = Math.max(committed, prefix)), wake()),
+        () => ((failedOnce = true), wake()), // the shard fails: no window to keep
+      );
+      return stored;
+    },
+    failed: () => {
+      failedOnce = true;
+      wake();
     },
   };
 }
@@ -196,8 +235,12 @@ export interface Shard<D, C> {
    * the lock is lost it rejects with {@link LockLost}.
    */
   commit(cursor: C): Promise<void>;
-  /** A watermark that commits `cursorOf(item)` of the longest delivered prefix (for `asCompleted` maps). */
-  watermark<T>(cursorOf: (item: T) => C): Watermark<T>;
+  /**
+   * A watermark that commits `cursorOf(item)` of the longest delivered prefix:
+   * for an ordered `map` (a commit per delivered item) and an `asCompleted` one
+   * alike, and whatever errors `catch` lets through.
+   */
+  watermark<T>(cursorOf: (item: T) => C, options?: WatermarkOptions): Watermark<T>;
   /**
    * `source`, until the worker stops: then the next pull ends it (and closes
    * `source`), so the stream settles what it holds and the shard is handed back.
@@ -446,8 +489,8 @@ class RunningShard<D, C> implements Shard<D, C> {
     return this.#commits;
   }
 
-  watermark<T>(cursorOf: (item: T) => C): Watermark<T> {
-    return contiguousWatermark(cursorOf, (cursor) => this.commit(cursor));
+  watermark<T>(cursorOf: (item: T) => C, options?: WatermarkOptions): Watermark<T> {
+    return contiguousWatermark(cursorOf, (cursor) => this.commit(cursor), options);
   }
 
   rows<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
