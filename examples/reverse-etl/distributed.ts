@@ -15,7 +15,7 @@ import { Queue } from "bullmq";
 import { planShards, runSchedule, shardsCompleted, connectRedis, type Interval } from "streamable-ts/bullmq";
 import type { Api } from "./api.js";
 import type { JobStats } from "./job.js";
-import { freePort, localRedis } from "./processes.js";
+import { freePort, localRedis, sumStats } from "./processes.js";
 import { shardData } from "./sharded.js";
 import type { WorkerConfig, WorkerMessage } from "./shard-worker.js";
 import type { Warehouse } from "./warehouse.js";
@@ -74,12 +74,6 @@ export interface DistributedResult {
   readonly workerCpuMicros: number;
 }
 
-const sum = (all: Iterable<JobStats>): JobStats => {
-  const total: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
-  for (const s of all) for (const k of Object.keys(total) as (keyof JobStats)[]) total[k] += s[k];
-  return total;
-};
-
 /** A PostgreSQL to share between processes: DATABASE_URL, or a throwaway local one (stopped by `stop`). */
 export async function localPostgres(): Promise<{ url: string; stop: () => void }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: () => {} };
@@ -127,7 +121,7 @@ export async function runDistributed(
   const finished: WorkerProcess[] = [];
   let stopping = false;
   let replaced = 0;
-  const total = () => sum([...finished, ...running].map((w) => w.stats));
+  const total = () => sumStats([...finished, ...running].map((w) => w.stats));
 
   /** Starts a worker; one that exits before the run is over is replaced at once. */
   const start = async (): Promise<void> => {

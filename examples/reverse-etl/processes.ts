@@ -52,9 +52,7 @@ export async function runInProcesses(
   };
   signal?.addEventListener("abort", stopAll, { once: true });
   const reports = await Promise.all(children).finally(() => signal?.removeEventListener("abort", stopAll));
-  const stats: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
-  for (const r of reports) for (const k of Object.keys(stats) as (keyof JobStats)[]) stats[k] += r.stats[k];
-  return { stats, failures: reports.flatMap((r) => (r.failure ? [r.failure] : [])) };
+  return { stats: sumStats(reports.map((r) => r.stats)), failures: reports.flatMap((r) => (r.failure ? [r.failure] : [])) };
 }
 
 /**
@@ -88,4 +86,11 @@ export function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** The counts of several processes, added up. */
+export function sumStats(all: Iterable<JobStats>): JobStats {
+  const total: JobStats = { usersRead: 0, batchesPosted: 0, retries: 0, tooManyRequests: 0 };
+  for (const s of all) for (const k of Object.keys(total) as (keyof JobStats)[]) total[k] += s[k];
+  return total;
 }

@@ -116,16 +116,8 @@ export async function shardsCompleted(queue: Queue, jobIds: readonly string[], {
       } else if (state === "unknown") throw new ShardFailed(id, "the job is not in the queue (removed?)");
     }
     if (left.size === 0) return;
-    await sleep(every, signal);
+    await systemClock.sleep(every, signal);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => (clearTimeout(timer), reject(signal!.reason));
-    const timer = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The lock of a shard's job was lost (Redis unreachable past the lock's duration, or a stall): another worker may run it now. */
