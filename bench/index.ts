@@ -11,13 +11,13 @@ import { time } from "./time.js";
 import { quota } from "./quota.js";
 import { workers } from "./workers.js";
 import { sharded } from "./sharded.js";
-import { forgetIntegers } from "./harness.js";
+import { forgetIntegers, rounds } from "./harness.js";
 
 const groups: Record<string, () => Promise<void>> = { sequential, concurrency, time, quota, workers, sharded };
 /** Groups that run only when named. */
 const onRequest = new Set(["sharded"]);
 const chosen = process.argv.slice(2);
-console.log(`node ${process.version}, ${process.arch}; budget ${process.env.BENCH_BUDGET_MS ?? 400} ms per size probe`);
+console.log(`node ${process.version}, ${process.arch}; ${rounds} interleaved rounds per workload (BENCH_ROUNDS), medians reported`);
 for (const [name, run] of Object.entries(groups)) {
   if (chosen.length > 0 ? !chosen.includes(name) : onRequest.has(name)) continue;
   forgetIntegers();

@@ -3,7 +3,7 @@
  * `npm run bench` times it (`w3`); `npm run bench:instructions` counts its instructions (instructions.ts).
  */
 import { stream } from "streamable-ts";
-import { measureTogether, table, target, type Contestant } from "./harness.js";
+import { compete, table, target, type Contestant } from "./harness.js";
 
 const odd = (x: number) => (x & 1) === 1;
 /** The issue names no size; an async generator yields 4-9 M elements/s here, so a run takes 0.1-0.25 s. */
@@ -148,9 +148,9 @@ export async function w3Contestants(): Promise<Contestant[]> {
   ];
 }
 
-/** Times W3: all rows at one size in interleaved rounds (see `measureTogether`), their ratios read at the 1.3x level. */
+/** Times W3: all rows at one size in interleaved rounds (see `compete`), their ratios read at the 1.3x level. */
 export async function w3(): Promise<void> {
-  const rows = await measureTogether(await w3Contestants(), w3Size);
+  const rows = await compete(await w3Contestants(), w3Size);
   table("W3 async generator source, filter(odd).map(String)", rows, "hand-written for await");
   for (const row of rows.slice(1, 3)) {
     const ratio = rows[0]!.perSecond / row.perSecond;
