@@ -1,5 +1,5 @@
 import { isPromise } from "../internal/promise.js";
-import { Queue, type Entry } from "./queue.js";
+import { Queue, Ring, type Entry } from "./queue.js";
 import { closeBehindPull, END, PAUSED, Stage, type CallOptions, type Drained, type Pulled, type Sink } from "./stage.js";
 
 /** An element's task: its result now, or a promise of it. */
@@ -46,7 +46,7 @@ export class ConcurrentStage extends Stage {
   /** Submitted and not yet yielded, in upstream order (in order) or completion order (as completed). */
   readonly #queue: Queue;
   /** Entries pulled and waiting for a free slot; each holds its element as `value` until it starts. */
-  readonly #waiting: Entry[] = [];
+  readonly #waiting = new Ring<Entry>();
   /** Calls running now. */
   #active = 0;
   /** Resolves once no call runs, after close. */
@@ -78,7 +78,7 @@ export class ConcurrentStage extends Stage {
       }
       if (isPromise(pulled)) {
         // The pull goes on while results that are ready come out: a slow source does not hold back finished work.
-        this.#pulling = pulled.then(this.#afterPull, this.#afterPullError);
+        this.#pulling = Promise.resolve(pulled).then(this.#afterPull, this.#afterPullError); // native, whatever thenable upstream answered
         break;
       }
       this.#take(pulled);
@@ -94,7 +94,7 @@ export class ConcurrentStage extends Stage {
   override drain(sink: Sink): Drained {
     for (;;) {
       const pulled = this.next();
-      if (isPromise(pulled) || pulled.done) return pulled;
+      if (pulled instanceof Promise || pulled.done) return pulled; // next() answers a result or a native promise
       if (sink(pulled.value) === true) return PAUSED;
     }
   }
@@ -163,7 +163,7 @@ export class ConcurrentStage extends Stage {
   async return(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#waiting.length = 0;
+    this.#waiting.clear();
     this.#queue.clear();
     this.#calls?.abort(new Error("the iteration ended early"));
     const idle = this.#active === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));

@@ -1,6 +1,10 @@
 import { isPromise } from "../internal/promise.js";
 
-/** One piece of work in a {@link Queue}: pending, or settled with its outcome, kept in place (no object per outcome: a hot path). */
+/**
+ * One piece of work in a {@link Queue}: pending, or settled with its outcome, kept in place.
+ * Entries are recycled: once taken, an entry is the queue's again at the next {@link Queue.take},
+ * so an owner reads a taken entry at once and keeps no reference to it.
+ */
 export interface Entry {
   state: "pending" | "fulfilled" | "failed";
   /** Whatever the owner keeps here until the work starts (the pool: the element); then the result, or the error. */
@@ -8,8 +12,59 @@ export interface Entry {
   /** Settles once the entry has (ordered waits on the head's); undefined for work that settled at once or has not started. */
   settled: Promise<void> | undefined;
   /** Where the work came from, for an owner that needs to know (round-robin: the inner iterator). */
-  readonly from: unknown;
+  from: unknown;
 }
+
+/** An entry with its promise handlers, made once and reused with it: no closure per element (W6). */
+class Slot implements Entry {
+  state: Entry["state"] = "pending";
+  value: unknown = undefined;
+  settled: Promise<void> | undefined = undefined;
+  from: unknown = undefined;
+  /** What to run after it settles, for this use of the slot. */
+  after: (() => void) | undefined = undefined;
+  readonly onFulfilled: (value: unknown) => void;
+  readonly onRejected: (error: unknown) => void;
+  constructor(settle: (slot: Slot, state: Entry["state"], value: unknown) => void) {
+    this.onFulfilled = (value) => settle(this, "fulfilled", value);
+    this.onRejected = (error) => settle(this, "failed", error);
+  }
+}
+
+/** A first-in first-out list on a growing circular array: no `shift()`, which copies, per element. */
+class Ring<T> {
+  #items: (T | undefined)[] = new Array(16);
+  #head = 0;
+  length = 0;
+  push(item: T): void {
+    if (this.length === this.#items.length) this.#grow();
+    this.#items[(this.#head + this.length++) & (this.#items.length - 1)] = item;
+  }
+  peek(): T | undefined {
+    return this.length === 0 ? undefined : this.#items[this.#head];
+  }
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) & (this.#items.length - 1);
+    this.length--;
+    return item;
+  }
+  clear(): void {
+    this.#items = new Array(16);
+    this.#head = 0;
+    this.length = 0;
+  }
+  #grow(): void {
+    const items: (T | undefined)[] = new Array(this.#items.length * 2);
+    for (let i = 0; i < this.length; i++) items[i] = this.#items[(this.#head + i) & (this.#items.length - 1)];
+    this.#items = items;
+    this.#head = 0;
+  }
+}
+
+export { Ring };
 
 /**
  * The queue engine under `map`/`do` with concurrency (core/pool.ts),
@@ -22,14 +77,20 @@ export interface Entry {
  * - `"asCompleted"`: an entry takes its place when it settles.
  *
  * One consumer waits at a time (the stage's runner keeps calls in turn).
+ * Entries and their promise handlers are reused, so a settled call costs the
+ * queue no allocation beyond the `then` of its promise.
  */
 export class Queue {
-  readonly #entries: Entry[] = [];
+  readonly #entries = new Ring<Slot>();
   readonly #asCompleted: boolean;
   /** As completed: entries added and not yet settled (they have no place yet). */
   #unsettled = 0;
   /** Wakes the consumer waiting in {@link take} for an entry to settle. */
   #wake: (() => void) | undefined;
+  /** Slots to reuse; and the one taken last, free at the next take (its owner reads it first). */
+  readonly #free: Slot[] = [];
+  #taken: Slot | undefined;
+  readonly #settleSlot = (slot: Slot, state: Entry["state"], value: unknown): void => this.#settle(slot, state, value);
 
   constructor(order: "ordered" | "asCompleted") {
     this.#asCompleted = order === "asCompleted";
@@ -42,15 +103,22 @@ export class Queue {
 
   /** A pending entry for work about to start (or waiting to), holding `value` until then. */
   add(value?: unknown, from?: unknown): Entry {
-    const entry: Entry = { state: "pending", value, settled: undefined, from };
+    const slot = this.#free.pop() ?? new Slot(this.#settleSlot);
+    slot.state = "pending";
+    slot.value = value;
+    slot.from = from;
     if (this.#asCompleted) this.#unsettled++;
-    else this.#entries.push(entry);
-    return entry;
+    else this.#entries.push(slot);
+    return slot;
   }
 
   /** A failure that is already settled (an upstream error): it takes its place now, in either order. */
   addFailure(error: unknown, from?: unknown): void {
-    this.#entries.push({ state: "failed", value: error, settled: undefined, from });
+    const slot = this.#free.pop() ?? new Slot(this.#settleSlot);
+    slot.state = "failed";
+    slot.value = error;
+    slot.from = from;
+    this.#entries.push(slot);
     this.#wakeConsumer();
   }
 
@@ -60,26 +128,31 @@ export class Queue {
    * rejection, even once nobody waits). `then` runs after it settles.
    */
   settle(entry: Entry, out: unknown, then?: () => void): void {
-    if (!isPromise(out)) return this.#settle(entry, "fulfilled", out, then);
-    entry.settled = Promise.resolve(out).then(
-      (value) => this.#settle(entry, "fulfilled", value, then),
-      (error: unknown) => this.#settle(entry, "failed", error, then),
-    );
+    const slot = entry as Slot;
+    slot.after = then;
+    // `instanceof` first: the usual promise is known without looking up `then`.
+    if (out instanceof Promise) slot.settled = out.then(slot.onFulfilled, slot.onRejected);
+    else if (isPromise(out)) slot.settled = Promise.resolve(out).then(slot.onFulfilled, slot.onRejected);
+    else this.#settle(slot, "fulfilled", out);
   }
 
   /** Settles `entry` as failed with `error` now. */
   fail(entry: Entry, error: unknown, then?: () => void): void {
-    this.#settle(entry, "failed", error, then);
+    const slot = entry as Slot;
+    slot.after = then;
+    this.#settle(slot, "failed", error);
   }
 
-  #settle(entry: Entry, state: Entry["state"], value: unknown, then: (() => void) | undefined): void {
-    entry.state = state;
-    entry.value = value;
+  #settle(slot: Slot, state: Entry["state"], value: unknown): void {
+    slot.state = state;
+    slot.value = value;
     if (this.#asCompleted) {
       this.#unsettled--;
-      this.#entries.push(entry);
+      this.#entries.push(slot);
     }
-    then?.();
+    const after = slot.after;
+    slot.after = undefined;
+    after?.();
     this.#wakeConsumer();
   }
 
@@ -90,24 +163,36 @@ export class Queue {
     wake();
   }
 
-  /** The head, taken, when it has settled; undefined when it has not, or the queue is empty (see {@link size}). */
+  /**
+   * The head, taken, when it has settled; undefined when it has not, or the queue is empty (see
+   * {@link size}). Read it at once: it is reused from the next take on.
+   */
   take(): Entry | undefined {
-    const head = this.#entries[0];
+    const head = this.#entries.peek();
     if (head === undefined || head.state === "pending") return undefined;
     this.#entries.shift();
+    const last = this.#taken;
+    if (last !== undefined) {
+      last.value = last.from = undefined; // nothing of an element stays reachable from a free slot (`settled` holds none)
+      last.settled = undefined;
+      this.#free.push(last);
+    }
+    this.#taken = head;
     return head;
   }
 
   /** Settles when the head may have settled (take again then). */
   settling(): Promise<void> {
-    const head = this.#entries[0];
+    const head = this.#entries.peek();
     if (head?.settled !== undefined) return head.settled;
     return new Promise<void>((resolve) => (this.#wake = resolve));
   }
 
-  /** Drops every entry, and wakes a consumer waiting: the stage is closing. */
+  /** Drops every entry, and wakes a consumer waiting: the stage is closing. Entries still pending are not reused. */
   clear(): void {
-    this.#entries.length = 0;
+    this.#entries.clear();
+    this.#free.length = 0;
+    this.#taken = undefined;
     this.#wakeConsumer();
   }
 }
