@@ -57,13 +57,13 @@ for (const order of ["ordered", "asCompleted"] as const) {
             pending.push({ id, call });
             addOrder.push(id);
           } else if (op.kind === "settle" && pending.length > 0) {
-            const [{ id, call }] = pending.splice(op.pick % pending.length, 1);
-            outcome.set(id!, { failed: op.fail });
-            if (op.fail) call!.reject(new Error(`e${id}`));
-            else call!.resolve(id! * 10);
+            const { id, call } = pending.splice(op.pick % pending.length, 1)[0]!;
+            outcome.set(id, { failed: op.fail });
+            if (op.fail) call.reject(new Error(`e${id}`));
+            else call.resolve(id * 10);
             await Promise.resolve(); // the queue's handlers run
             await Promise.resolve();
-            settledIds.push(id!);
+            settledIds.push(id);
           } else if (op.kind === "take") {
             const expected = order === "ordered" ? addOrder[0] : settledIds[0];
             const ready = expected !== undefined && outcome.has(expected);
