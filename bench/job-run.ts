@@ -29,9 +29,14 @@ export interface JobRun {
   readonly wallMs: number;
   /** CPU time of the job's process during the run (user + system), in ms. */
   readonly cpuMs: number;
-  /** The resident set size when the first 100,000 rows were read, and the most it reached after, in bytes. */
+  /**
+   * The resident set size when the first 100,000 rows were read and when a tenth of them were, and
+   * the most it reached after each, in bytes (sampled every 100 ms).
+   */
   readonly rssAt100k: number;
-  readonly rssPeakAfter: number;
+  readonly rssPeakAfter100k: number;
+  readonly rssAtTenth: number;
+  readonly rssPeakAfterTenth: number;
 }
 
 export interface ApiStats {
@@ -170,17 +175,28 @@ const jobs: Record<ContestantName, (client: pg.Client, post: (users: readonly Us
   },
 };
 
-async function runContestant(name: ContestantName, databaseUrl: string, apiUrl: string): Promise<JobRun> {
+/** The resident set size from the moment `rows` rows were read: there, and the most after. */
+class RssAfter {
+  at = 0;
+  peakAfter = 0;
+  constructor(readonly rows: number) {}
+  sample(rss: number): void {
+    if (this.at === 0) {
+      if (rowsRead >= this.rows) this.at = rss;
+    } else this.peakAfter = Math.max(this.peakAfter, rss);
+  }
+}
+
+async function runContestant(name: ContestantName, databaseUrl: string, apiUrl: string, total: number): Promise<JobRun> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const post = poster(apiUrl);
-  let rssAt100k = 0;
-  let rssPeakAfter = 0;
+  const after100k = new RssAfter(100_000);
+  const afterTenth = new RssAfter(total / 10);
   const sample = () => {
     const rss = process.memoryUsage.rss();
-    if (rssAt100k === 0) {
-      if (rowsRead >= 100_000) rssAt100k = rss;
-    } else rssPeakAfter = Math.max(rssPeakAfter, rss);
+    after100k.sample(rss);
+    afterTenth.sample(rss);
   };
   const sampler = setInterval(sample, 100);
   const cpu0 = process.cpuUsage();
@@ -194,7 +210,16 @@ async function runContestant(name: ContestantName, databaseUrl: string, apiUrl: 
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   sample();
-  return { name, rows: rowsRead, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssAt100k, rssPeakAfter };
+  return {
+    name,
+    rows: rowsRead,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rssAt100k: after100k.at,
+    rssPeakAfter100k: after100k.peakAfter,
+    rssAtTenth: afterTenth.at,
+    rssPeakAfterTenth: afterTenth.peakAfter,
+  };
 }
 
 /** The destination: answers at once, counts what it received. Prints its URL on its first line. */
@@ -221,7 +246,7 @@ function serveApi(): void {
 
 if (process.argv[2] === "--api") serveApi();
 else if (process.argv[2] === "--contestant") {
-  const [name, databaseUrl, apiUrl] = process.argv.slice(3) as [ContestantName, string, string];
+  const [name, databaseUrl, apiUrl, total] = process.argv.slice(3) as [ContestantName, string, string, string];
   if (!CONTESTANTS.includes(name)) throw new Error(`bench:job: no contestant named ${JSON.stringify(name)}`);
-  console.log(JSON.stringify(await runContestant(name, databaseUrl, apiUrl)));
+  console.log(JSON.stringify(await runContestant(name, databaseUrl, apiUrl, Number(total))));
 }

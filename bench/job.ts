@@ -56,7 +56,7 @@ async function apiStats(url: string): Promise<ApiStats> {
 
 async function runOne(name: string, databaseUrl: string, apiUrl: string): Promise<JobRun> {
   await fetch(`${apiUrl}/reset`, { method: "POST" });
-  const { stdout } = await run(process.execPath, ["--import", "tsx", runner, "--contestant", name, databaseUrl, apiUrl], { maxBuffer: 1 << 20 });
+  const { stdout } = await run(process.execPath, ["--import", "tsx", runner, "--contestant", name, databaseUrl, apiUrl, String(rows)], { maxBuffer: 1 << 20 });
   const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as JobRun;
   // The API's count is the proof: every row once, in batches of 100.
   const stats = await apiStats(apiUrl);
@@ -92,9 +92,9 @@ try {
   const width = Math.max(...CONTESTANTS.map((c) => c.length));
   for (const name of CONTESTANTS) {
     const runs = results.get(name)!;
-    const rss = runs.map((r) => `${mb(r.rssAt100k)} -> ${mb(r.rssPeakAfter)}`).join(", ");
+    const rss = runs.map((r) => `${mb(r.rssAt100k)} -> ${mb(r.rssPeakAfter100k)}; ${mb(r.rssAtTenth)} -> ${mb(r.rssPeakAfterTenth)}`).join(", ");
     console.log(
-      `  ${name.padEnd(width)}  ${(wall(name) / 1000).toFixed(1).padStart(6)} s  ${((rows / wall(name)) * 1000).toFixed(0).padStart(7)} rows/s  ${(wall(name) / wall(floorName)).toFixed(2)}x the floor  CPU ${((cpu(name) * 1000) / rows).toFixed(2)} µs/row (${(cpu(name) / cpu(floorName)).toFixed(2)}x)  RSS at 100k rows -> peak after: ${rss}`,
+      `  ${name.padEnd(width)}  ${(wall(name) / 1000).toFixed(1).padStart(6)} s  ${((rows / wall(name)) * 1000).toFixed(0).padStart(7)} rows/s  ${(wall(name) / wall(floorName)).toFixed(2)}x the floor  CPU ${((cpu(name) * 1000) / rows).toFixed(2)} µs/row (${(cpu(name) / cpu(floorName)).toFixed(2)}x)  RSS at 100k rows -> peak after; at a tenth -> peak after: ${rss}`,
     );
   }
   for (const name of CONTESTANTS.slice(0, 2)) {
@@ -104,10 +104,13 @@ try {
   const ours = CONTESTANTS[0];
   target("job: the library within 1.1x of the hand-written floor in wall time", wall(ours) <= 1.1 * wall(floorName), `${(wall(ours) / wall(floorName)).toFixed(2)}x`);
   target("job: the library within 1.1x of the hand-written floor in CPU", cpu(ours) <= 1.1 * cpu(floorName), `${(cpu(ours) / cpu(floorName)).toFixed(2)}x`);
-  // Flat: once running, the resident set stays within 10% (and 16 MB) of where it was at 100,000 rows.
-  const growth = Math.max(...results.get(ours)!.map((r) => r.rssPeakAfter - r.rssAt100k));
-  const at100k = Math.min(...results.get(ours)!.map((r) => r.rssAt100k));
-  target("job: the library's RSS flat after the first 100,000 rows", growth <= Math.max(16 * 2 ** 20, 0.1 * at100k), `grew by at most ${mb(Math.max(0, growth))}`);
+  // Flat: what a row leaves behind would grow with the rows. From 100,000 rows on, the heap still
+  // settles (the hand-written floor grew by about 30 MB there too), so the resident set is read
+  // against the floor's, and from a tenth of the rows on, where a steady job stays put.
+  const peak = (name: string) => Math.max(...results.get(name)!.map((r) => r.rssPeakAfter100k));
+  const fromTenth = Math.max(...results.get(ours)!.map((r) => r.rssPeakAfterTenth - r.rssAtTenth));
+  target("job: the library's peak RSS after 100,000 rows within 1.1x the floor's", peak(ours) <= 1.1 * peak(floorName), `${mb(peak(ours))} against ${mb(peak(floorName))}`);
+  target("job: the library's RSS flat from a tenth of the rows on (within 16 MB)", fromTenth <= 16 * 2 ** 20, `grew by at most ${mb(Math.max(0, fromTenth))}`);
 } finally {
   api.stop();
   postgres.stop();

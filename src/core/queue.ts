@@ -81,14 +81,24 @@ export { Ring };
  * queue no allocation beyond the `then` of its promise.
  */
 export class Queue {
-  readonly #entries = new Ring<Slot>();
+  /**
+   * The entries in their order, on a circular array (no `shift()`, which copies, per element).
+   * In order, the slots stay in place: an entry added takes the slot at the tail, which a
+   * take left free. As completed, the array holds the settled slots in the order they settled,
+   * and the slots come from `#free`.
+   */
+  #ring: (Slot | undefined)[] = new Array(16);
+  #mask = 15;
+  #head = 0;
+  #length = 0;
   readonly #asCompleted: boolean;
   /** As completed: entries added and not yet settled (they have no place yet). */
   #unsettled = 0;
   /** Wakes the consumer waiting in {@link take} for an entry to settle. */
   #wake: (() => void) | undefined;
-  /** Slots to reuse; and the one taken last, free at the next take (its owner reads it first). */
+  /** As completed: slots to reuse. */
   readonly #free: Slot[] = [];
+  /** The slot taken last, which its owner reads: emptied at the next take. */
   #taken: Slot | undefined;
   readonly #settleSlot = (slot: Slot, state: Entry["state"], value: unknown): void => this.#settle(slot, state, value);
 
@@ -98,28 +108,55 @@ export class Queue {
 
   /** Entries added and not yet taken, settled or not. */
   get size(): number {
-    return this.#entries.length + this.#unsettled;
+    return this.#length + this.#unsettled;
   }
 
   /** A pending entry for work about to start (or waiting to), holding `value` until then. */
   add(value?: unknown, from?: unknown): Entry {
-    const slot = this.#free.pop() ?? new Slot(this.#settleSlot);
+    let slot: Slot;
+    if (this.#asCompleted) {
+      slot = this.#free.pop() ?? new Slot(this.#settleSlot);
+      this.#unsettled++;
+    } else slot = this.#atTail();
     slot.state = "pending";
     slot.value = value;
     slot.from = from;
-    if (this.#asCompleted) this.#unsettled++;
-    else this.#entries.push(slot);
     return slot;
   }
 
   /** A failure that is already settled (an upstream error): it takes its place now, in either order. */
   addFailure(error: unknown, from?: unknown): void {
-    const slot = this.#free.pop() ?? new Slot(this.#settleSlot);
+    const slot = this.#asCompleted ? this.#push(this.#free.pop() ?? new Slot(this.#settleSlot)) : this.#atTail();
     slot.state = "failed";
     slot.value = error;
     slot.from = from;
-    this.#entries.push(slot);
     this.#wakeConsumer();
+  }
+
+  /**
+   * The slot at the tail, taken into the list. The one taken last stays out of reach (the list
+   * grows while one place is left), so its owner reads it before anything reuses it.
+   */
+  #atTail(): Slot {
+    if (this.#length === this.#mask) this.#grow();
+    const at = (this.#head + this.#length++) & this.#mask;
+    return (this.#ring[at] ??= new Slot(this.#settleSlot));
+  }
+
+  /** As completed: `slot` at the tail of the list, now that it settled. */
+  #push(slot: Slot): Slot {
+    if (this.#length === this.#mask) this.#grow();
+    this.#ring[(this.#head + this.#length++) & this.#mask] = slot;
+    return slot;
+  }
+
+  /** Twice the places, the entries from the first one on (the free slots are made again as needed). */
+  #grow(): void {
+    const ring: (Slot | undefined)[] = new Array(this.#ring.length * 2);
+    for (let i = 0; i < this.#length; i++) ring[i] = this.#ring[(this.#head + i) & this.#mask];
+    this.#ring = ring;
+    this.#mask = ring.length - 1;
+    this.#head = 0;
   }
 
   /**
@@ -148,7 +185,7 @@ export class Queue {
     slot.value = value;
     if (this.#asCompleted) {
       this.#unsettled--;
-      this.#entries.push(slot);
+      this.#push(slot);
     }
     const after = slot.after;
     slot.after = undefined;
@@ -168,14 +205,16 @@ export class Queue {
    * {@link size}). Read it at once: it is reused from the next take on.
    */
   take(): Entry | undefined {
-    const head = this.#entries.peek();
-    if (head === undefined || head.state === "pending") return undefined;
-    this.#entries.shift();
+    if (this.#length === 0) return undefined;
+    const head = this.#ring[this.#head]!;
+    if (head.state === "pending") return undefined;
+    this.#head = (this.#head + 1) & this.#mask;
+    this.#length--;
     const last = this.#taken;
     if (last !== undefined) {
       last.value = last.from = undefined; // nothing of an element stays reachable from a free slot (`settled` holds none)
       last.settled = undefined;
-      this.#free.push(last);
+      if (this.#asCompleted) this.#free.push(last);
     }
     this.#taken = head;
     return head;
@@ -183,14 +222,16 @@ export class Queue {
 
   /** Settles when the head may have settled (take again then). */
   settling(): Promise<void> {
-    const head = this.#entries.peek();
+    const head = this.#length === 0 ? undefined : this.#ring[this.#head];
     if (head?.settled !== undefined) return head.settled;
     return new Promise<void>((resolve) => (this.#wake = resolve));
   }
 
   /** Drops every entry, and wakes a consumer waiting: the stage is closing. Entries still pending are not reused. */
   clear(): void {
-    this.#entries.clear();
+    this.#ring = new Array(16);
+    this.#mask = 15;
+    this.#head = this.#length = 0;
     this.#free.length = 0;
     this.#taken = undefined;
     this.#wakeConsumer();
