@@ -68,6 +68,12 @@ export class ConcurrentStage extends Stage {
   }
 
   next(): Pulled {
+    this.#fill();
+    return this.#yield();
+  }
+
+  /** Pulls upstream, one element at a time, and submits, until `concurrency + 1` wait to be yielded or a pull is pending. */
+  #fill(): void {
     while (this.#pulling === undefined && !this.#closed && !this.#upstreamDone && this.#queue.size < this.#submittedAtMost) {
       let pulled: Pulled;
       try {
@@ -83,7 +89,6 @@ export class ConcurrentStage extends Stage {
       }
       this.#take(pulled);
     }
-    return this.#yield();
   }
 
   /**
@@ -92,10 +97,14 @@ export class ConcurrentStage extends Stage {
    * concurrency stage is a hot path: W5, W6, the job).
    */
   override drain(sink: Sink): Drained {
+    const queue = this.#queue;
     for (;;) {
-      const pulled = this.next();
-      if (pulled instanceof Promise || pulled.done) return pulled; // next() answers a result or a native promise
-      if (sink(pulled.value) === true) return PAUSED;
+      this.#fill();
+      if (this.#closed) return END;
+      const head = queue.take();
+      if (head === undefined) return this.#wait();
+      if (head.state !== "fulfilled") throw head.value;
+      if (sink(head.value) === true) return PAUSED; // no result object per element
     }
   }
 
@@ -120,14 +129,18 @@ export class ConcurrentStage extends Stage {
     if (this.#closed) return END;
     const queue = this.#queue;
     const head = queue.take();
-    if (head === undefined) {
-      const pulling = this.#pulling;
-      if (pulling === undefined) return queue.size === 0 ? END : queue.settling().then(this.#yieldLater);
-      // Whichever comes first: the pull's answer (it may start a call, or end the stream) or a result.
-      return (queue.size === 0 ? pulling : Promise.race([pulling, queue.settling()])).then(this.#nextLater);
-    }
+    if (head === undefined) return this.#wait();
     if (head.state === "fulfilled") return { done: false, value: head.value };
     throw head.value;
+  }
+
+  /** No result is ready: END once nothing is left, else the promise of the next result. */
+  #wait(): Pulled {
+    const queue = this.#queue;
+    const pulling = this.#pulling;
+    if (pulling === undefined) return queue.size === 0 ? END : queue.settling().then(this.#yieldLater);
+    // Whichever comes first: the pull's answer (it may start a call, or end the stream) or a result.
+    return (queue.size === 0 ? pulling : Promise.race([pulling, queue.settling()])).then(this.#nextLater);
   }
 
   readonly #yieldLater = (): Pulled => this.#yield();
