@@ -146,8 +146,8 @@ export type Handled = IteratorResult<unknown> | typeof AGAIN | PromiseLike<Itera
  * other than AGAIN. A throw from `handleError` is the stage's error element.
  */
 export interface Handler {
-  /** Upstream's next answer (usually `upstream.next()`). */
-  pull(): Pulled;
+  /** Upstream's next answer (usually `upstream.next()`; or its `drain`, whose Resume the driver awaits itself). */
+  pull(): Pulled | Resume;
   handle(pulled: IteratorResult<unknown>): Handled;
   /** What an error becomes; without it, an error passes on as it is. */
   handleError?(error: unknown): Handled;
@@ -164,7 +164,7 @@ export function answer(stage: Handler): Pulled {
     let out: Handled;
     try {
       const pulled = stage.pull();
-      if (isPromise(pulled)) return answerSlowly(stage, pulled, Pending.Pull);
+      if (pulled instanceof Resume || isPromise(pulled)) return answerSlowly(stage, pulled, Pending.Pull);
       out = stage.handle(pulled);
       if (isPromise(out)) return answerSlowly(stage, out, Pending.Handle);
     } catch (error) {
@@ -180,7 +180,7 @@ export function answer(stage: Handler): Pulled {
 const Pending = { Pull: 0, Handle: 1, HandleError: 2 } as const;
 type Pending = (typeof Pending)[keyof typeof Pending];
 
-async function answerSlowly(stage: Handler, first: PromiseLike<unknown>, waiting: Pending): Promise<IteratorResult<unknown>> {
+async function answerSlowly(stage: Handler, first: PromiseLike<unknown> | Resume, waiting: Pending): Promise<IteratorResult<unknown>> {
   let pending: unknown = first;
   for (;;) {
     let out: unknown;
@@ -188,7 +188,9 @@ async function answerSlowly(stage: Handler, first: PromiseLike<unknown>, waiting
     else {
       try {
         if (waiting === Pending.Pull) {
-          const pulled = pending === undefined ? stage.pull() : pending;
+          let pulled = pending === undefined ? stage.pull() : pending;
+          // Upstream's Resume: its promise awaited here, no promise of ours between (a throw is the pull's error).
+          while (pulled instanceof Resume) pulled = pulled.resume(await pulled.pending);
           out = stage.handle((isPromise(pulled) ? await pulled : pulled) as IteratorResult<unknown>);
         } else out = pending;
         if (isPromise(out)) out = await out;

@@ -10,7 +10,7 @@ import {
   inMode,
   PAUSED,
   Stage,
-  withoutResume,
+  Resume,
   type Handled,
   type Handler,
   type Operator,
@@ -182,18 +182,16 @@ class Group extends Stage implements Handler {
    * iterator result each, and its loop stops once the group is full: the
    * answer is then PAUSED and the group is in `#filled`.
    */
-  pull(): Pulled {
+  pull(): Pulled | Resume {
     const upstream = this.#upstream;
     if (this.#by !== undefined) return upstream.next();
     const groups = this.#groups;
-    return withoutResume(
-      upstream.drain((value) => {
-        const full = groups.add(ONE_GROUP, value);
-        if (full === undefined) return false;
-        this.#filled = full;
-        return true;
-      }),
-    );
+    return upstream.drain((value) => {
+      const full = groups.add(ONE_GROUP, value);
+      if (full === undefined) return false;
+      this.#filled = full;
+      return true;
+    });
   }
 
   handle(pulled: IteratorResult<unknown>): Handled {
